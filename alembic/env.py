@@ -1,0 +1,51 @@
+"""Alembic environment: admin URL from settings, bootstrap, then DDL as the owner role."""
+
+from __future__ import annotations
+
+from alembic import context
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import create_engine
+from sqlalchemy.dialects.postgresql.base import ischema_names
+
+from db.bootstrap import bootstrap_cluster
+from db.engine import admin_url, ensure_database
+from db.models import SCHEMA, Base
+from mfactory.settings import get_settings
+
+# Let autogenerate reflect pgvector columns as Vector, not NullType.
+ischema_names["vector"] = Vector
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """Compare only schema ``migration``; the extension's objects live in ``public``."""
+    if type_ == "table":
+        return obj.schema == SCHEMA
+    return True
+
+
+def run_migrations_online() -> None:
+    settings = get_settings()
+    ensure_database(settings)
+    engine = create_engine(admin_url(settings))
+    with engine.connect() as conn:
+        bootstrap_cluster(conn, settings)
+        conn.commit()
+        conn.exec_driver_sql(f"SET ROLE {settings.owner_role}")
+        conn.exec_driver_sql(f"SET search_path TO {SCHEMA}, public")
+        context.configure(
+            connection=conn,
+            target_metadata=Base.metadata,
+            version_table_schema=SCHEMA,
+            include_schemas=True,
+            include_object=include_object,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        conn.commit()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) mode is not supported: the schema needs a live server")
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Database layer: models (schema ``migration``), engines, tenant context, repositories."""

@@ -1,0 +1,69 @@
+"""The one typed settings object. Nothing else reads ``os.environ``.
+
+Why one place: the embedding model and its dimension, the database roles and the
+retry policy are each decided once here, so migrations, models and flows cannot
+disagree about them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="MFACTORY_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "MFACTORY_DATABASE_URL"),
+        description="Admin URL of an external PostgreSQL 16+ with pgvector; unset = embedded.",
+    )
+    home: Path = Field(default=PROJECT_ROOT / ".mfactory", description="Data folder (embedded DB).")
+    owner_role: str = "mfactory_owner"
+    app_role: str = "mfactory_app"
+    app_password: str = "mfactory_app_local"
+    step_retries: int = 2
+    step_retry_delay_seconds: float = 1.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        """Normalise any postgres URL to SQLAlchemy's psycopg 3 driver."""
+        if value is None or value == "":
+            return None
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+    @field_validator("app_role", "owner_role")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.replace("_", "").isalnum():
+            raise ValueError(f"role name {value!r} must be a plain SQL identifier")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
