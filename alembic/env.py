@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import context
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import create_engine
 from sqlalchemy.dialects.postgresql.base import ischema_names
 
+from alembic import context
 from db.bootstrap import bootstrap_cluster
 from db.engine import admin_url, ensure_database
 from db.models import SCHEMA, Base
@@ -24,7 +24,8 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
 
 
 def run_migrations_online() -> None:
-    settings = get_settings()
+    # Callers (tests, the CLI) may pass their own Settings, e.g. another database.
+    settings = context.config.attributes.get("settings") or get_settings()
     ensure_database(settings)
     engine = create_engine(admin_url(settings))
     with engine.connect() as conn:

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 
-from mfactory.settings import PROJECT_ROOT
+from alembic import command
+from mfactory.settings import PROJECT_ROOT, Settings
 
 
-def alembic_config() -> Config:
+def alembic_config(settings: Settings | None = None) -> Config:
+    """Alembic's config; ``settings`` (default: the global ones) choose the database."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.attributes["settings"] = settings
     return config
 
 
-def upgrade(revision: str = "head") -> None:
+def upgrade(revision: str = "head", *, settings: Settings | None = None) -> None:
     """Bring schema ``migration`` to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(), revision)
+    command.upgrade(alembic_config(settings), revision)
 
 
-def downgrade(revision: str = "base") -> None:
-    command.downgrade(alembic_config(), revision)
+def downgrade(revision: str = "base", *, settings: Settings | None = None) -> None:
+    command.downgrade(alembic_config(settings), revision)
 
 
-def check() -> None:
+def check(*, settings: Settings | None = None) -> None:
     """Raise if the models and the migrations disagree (autogenerate diff)."""
-    command.check(alembic_config())
+    command.check(alembic_config(settings))

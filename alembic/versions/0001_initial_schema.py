@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('flow_run_id', sa.UUID(), nullable=False),
     sa.Column('batch_id', sa.BigInteger(), nullable=False),
+    sa.Column('step_name', sa.Text(), nullable=True),
     sa.Column('table_name', sa.Text(), nullable=False),
     sa.Column('operation', sa.Text(), nullable=False),
     sa.Column('row_id', sa.UUID(), nullable=False),
@@ -162,7 +163,9 @@ def upgrade() -> None:
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('rejected_count', sa.Integer(), nullable=False),
     sa.Column('status', sa.Text(), nullable=False),
+    sa.Column('sheets', postgresql.JSONB(astext_type=sa.Text()), nullable=False, comment='[{name, columns (in file order), rows}]'),
     sa.Column('errors', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('errors_file', sa.Text(), nullable=True, comment='Path of the per-row errors CSV'),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('client_account_id', sa.UUID(), nullable=False),
     sa.Column('engagement_id', sa.UUID(), nullable=False),
@@ -474,7 +477,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('client_account_id', sa.UUID(), nullable=False),
     sa.Column('engagement_id', sa.UUID(), nullable=False),
-    sa.ForeignKeyConstraint(['client_account_id', 'engagement_id', 'asset_id'], ['migration.assets.client_account_id', 'migration.assets.engagement_id', 'migration.assets.id'], name=op.f('fk_feedback_client_account_id_engagement_id_asset_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['client_account_id', 'engagement_id', 'asset_id'], ['migration.assets.client_account_id', 'migration.assets.engagement_id', 'migration.assets.id'], name=op.f('fk_feedback_client_account_id_engagement_id_asset_id')),
     sa.ForeignKeyConstraint(['client_account_id', 'engagement_id'], ['migration.engagements.client_account_id', 'migration.engagements.id'], name=op.f('fk_feedback_client_account_id_engagement_id')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback')),
     sa.UniqueConstraint('client_account_id', 'engagement_id', 'id', name=op.f('uq_feedback_client_account_id_engagement_id_id')),
@@ -599,20 +602,21 @@ CREATE FUNCTION migration.capture_changes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
   v_flow uuid := nullif(current_setting('app.flow_run_id', true), '')::uuid;
+  v_step text := nullif(current_setting('app.step_name', true), '');
   v_batch bigint;
 BEGIN
   IF v_flow IS NULL THEN RETURN NULL; END IF;
   v_batch := nextval('migration.change_batch_seq');
   IF TG_OP = 'INSERT' THEN
     INSERT INTO migration.change_log
-      (client_account_id, engagement_id, flow_run_id, batch_id, table_name, operation, row_id)
-    SELECT n.client_account_id, n.engagement_id, v_flow, v_batch, TG_TABLE_NAME, 'I', n.id
+      (client_account_id, engagement_id, flow_run_id, step_name, batch_id, table_name, operation, row_id)
+    SELECT n.client_account_id, n.engagement_id, v_flow, v_step, v_batch, TG_TABLE_NAME, 'I', n.id
       FROM new_rows n;
   ELSE
     INSERT INTO migration.change_log
-      (client_account_id, engagement_id, flow_run_id, batch_id, table_name, operation, row_id,
-       before_image)
-    SELECT o.client_account_id, o.engagement_id, v_flow, v_batch, TG_TABLE_NAME,
+      (client_account_id, engagement_id, flow_run_id, step_name, batch_id, table_name, operation,
+       row_id, before_image)
+    SELECT o.client_account_id, o.engagement_id, v_flow, v_step, v_batch, TG_TABLE_NAME,
            left(TG_OP, 1), o.id, to_jsonb(o)
       FROM old_rows o;
   END IF;
@@ -624,7 +628,7 @@ END $$;
 # against the state before the flow's first change to it. Runs as the caller (app role,
 # under RLS), so it can only undo rows of the caller's tenant.
 UNDO_FUNCTION = """
-CREATE FUNCTION migration.undo_flow_changes(p_flow uuid, p_undone_by uuid)
+CREATE FUNCTION migration.undo_flow_changes(p_flow uuid, p_undone_by uuid, p_step text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   b record; v_cols text; v_rows bigint; v_total bigint := 0; v_batches int := 0;
@@ -634,17 +638,19 @@ BEGIN
   PERFORM set_config('app.flow_run_id', '', true);  -- the undo itself is not captured
   FOR b IN
     SELECT batch_id, table_name, operation FROM migration.change_log
-     WHERE flow_run_id = p_flow AND undone_at IS NULL
+     WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step)
      GROUP BY batch_id, table_name, operation ORDER BY batch_id DESC
   LOOP
     IF b.operation = 'I' THEN
       EXECUTE format('DELETE FROM migration.%I t USING migration.change_log c
-                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND t.id = c.row_id',
+                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND t.id = c.row_id
+                         AND c.undone_at IS NULL',
                      b.table_name) USING p_flow, b.batch_id;
     ELSIF b.operation = 'D' THEN
       EXECUTE format('INSERT INTO migration.%1$I SELECT (jsonb_populate_record(NULL::migration.%1$I,
                        c.before_image)).* FROM migration.change_log c
-                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 ORDER BY c.id',
+                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND c.undone_at IS NULL
+                       ORDER BY c.id',
                      b.table_name) USING p_flow, b.batch_id;
     ELSE
       SELECT string_agg(format('%I = r.%I', a.attname, a.attname), ', ') INTO v_cols
@@ -653,7 +659,8 @@ BEGIN
          AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id';
       EXECUTE format('UPDATE migration.%1$I t SET %2$s FROM (SELECT (jsonb_populate_record(
                        NULL::migration.%1$I, c.before_image)).* FROM migration.change_log c
-                       WHERE c.flow_run_id = $1 AND c.batch_id = $2) r WHERE t.id = r.id',
+                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND c.undone_at IS NULL) r
+                       WHERE t.id = r.id',
                      b.table_name, v_cols) USING p_flow, b.batch_id;
     END IF;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
@@ -661,26 +668,27 @@ BEGIN
   END LOOP;
 
   FOR b IN SELECT DISTINCT table_name FROM migration.change_log
-            WHERE flow_run_id = p_flow AND undone_at IS NULL
+            WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step)
   LOOP
     EXECUTE format('WITH first_change AS (
                       SELECT DISTINCT ON (row_id) row_id, operation, before_image
                         FROM migration.change_log
                        WHERE flow_run_id = $1 AND table_name = %L AND undone_at IS NULL
+                         AND ($2::text IS NULL OR step_name = $2)
                        ORDER BY row_id, batch_id, id)
                     SELECT count(*) FILTER (WHERE (f.operation = %L AND t.id IS NOT NULL)
                              OR (f.operation <> %L AND (t.id IS NULL OR to_jsonb(t) <> f.before_image))),
                            count(*)
                       FROM first_change f LEFT JOIN migration.%I t ON t.id = f.row_id',
                    b.table_name, 'I', 'I', b.table_name)
-      INTO v_bad, v_rows USING p_flow;
+      INTO v_bad, v_rows USING p_flow, p_step;
     v_bad_total := v_bad_total + v_bad; v_checked := v_checked + v_rows;
     v_tables := v_tables || jsonb_build_object(b.table_name, jsonb_build_object(
                   'rows_checked', v_rows, 'mismatches', v_bad));
   END LOOP;
 
   UPDATE migration.change_log SET undone_at = now(), undone_by = p_undone_by
-   WHERE flow_run_id = p_flow AND undone_at IS NULL;
+   WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step);
   PERFORM set_config('app.flow_run_id', coalesce(v_prev_flow, ''), true);
   RETURN jsonb_build_object('flow_run_id', p_flow, 'batches', v_batches, 'rows_undone', v_total,
                             'rows_checked', v_checked, 'mismatches', v_bad_total,
@@ -696,8 +704,13 @@ def _tenant_predicate() -> str:
     )
 
 
+def _settings():  # type: ignore[no-untyped-def]
+    """The Settings the caller passed to db.migrate (role names), else the global ones."""
+    return op.get_context().config.attributes.get("settings") or get_settings()
+
+
 def _install_tenancy_and_capture() -> None:
-    settings = get_settings()
+    settings = _settings()
     owner, app = settings.owner_role, settings.app_role
     op.execute(CONTEXT_FUNCTIONS)
     for table in TENANT_TABLES:
@@ -745,8 +758,11 @@ def _install_tenancy_and_capture() -> None:
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA migration TO {app}")
     op.execute(f"REVOKE INSERT, UPDATE, DELETE ON migration.alembic_version FROM {app}")
     # change_log is written by the capture trigger (as the app) and marked undone by the undo
-    # function; nobody at run time may erase it.
-    op.execute(f"REVOKE DELETE ON migration.change_log FROM {app}")
+    # function; nobody at run time may erase or rewrite it.
+    op.execute(f"REVOKE UPDATE, DELETE ON migration.change_log FROM {app}")
+    op.execute(f"GRANT UPDATE (undone_at, undone_by) ON migration.change_log TO {app}")
+    # Tenants are created only through ensure_engagement (owner); the app reads its own.
+    op.execute(f"REVOKE INSERT, UPDATE, DELETE ON migration.client_accounts, migration.engagements FROM {app}")
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA migration TO {app}")
     op.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA migration TO {app}")
 
@@ -755,7 +771,7 @@ def _remove_tenancy_and_capture() -> None:
     for table in CAPTURED_TABLES:
         for trigger in ("capture_insert", "capture_update", "capture_delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON migration.{table}")
-    op.execute("DROP FUNCTION IF EXISTS migration.undo_flow_changes(uuid, uuid)")
+    op.execute("DROP FUNCTION IF EXISTS migration.undo_flow_changes(uuid, uuid, text)")
     op.execute("DROP FUNCTION IF EXISTS migration.capture_changes()")
     op.execute("DROP SEQUENCE IF EXISTS migration.change_batch_seq")
     op.execute("DROP FUNCTION IF EXISTS migration.locate_master_flow(uuid)")

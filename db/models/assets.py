@@ -1,7 +1,7 @@
 """The single asset table: ~70 enterprise columns in groups, lineage and per-phase flow ids.
 
 Canonical field names (ARCHITECTURE.md, "Contracts") are column names here and must not
-change; ``db.canonical.CANONICAL_FIELDS`` lists them and a test checks they all exist.
+change; ``mfactory.canonical.CANONICAL_FIELDS`` lists them and a test checks they all exist.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class SecurityAuditLog(TenantMixin, Base):
 class Feedback(TenantMixin, Base):
     __tablename__ = "feedback"
     __table_args__ = tenant_table_args(
-        tenant_ref("assets", "asset_id", ondelete="CASCADE"),
+        tenant_ref("assets", "asset_id"),
         {"comment": "User feedback on a decision or an asset."},
     )
 

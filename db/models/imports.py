@@ -31,7 +31,11 @@ class DataImport(TenantMixin, Base):
     row_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(Text, nullable=False, default="pending")
+    sheets: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, default=list, comment="[{name, columns (in file order), rows}]"
+    )
     errors: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, default=list)
+    errors_file: Mapped[str | None] = mapped_column(Text, comment="Path of the per-row errors CSV")
     created_at: Mapped[datetime] = created_at()
 
 

@@ -142,7 +142,8 @@ class FlowRollback(TenantMixin, Base):
 class ChangeLog(TenantMixin, Base):
     """Filled by statement-level triggers, never by application code.
 
-    ``flow_run_id`` is the Prefect id set with ``SET LOCAL app.flow_run_id``; it has no
+    ``flow_run_id`` is the Prefect id set with ``SET LOCAL app.flow_run_id`` (and
+    ``step_name`` the step, so a retried step can first undo its failed attempt); it has no
     FK because it may name a phase flow or a master flow. ``batch_id`` groups the rows
     one statement changed, which lets the undo run set-based, batch by batch.
     """
@@ -156,6 +157,7 @@ class ChangeLog(TenantMixin, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     flow_run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    step_name: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     table_name: Mapped[str] = mapped_column(Text, nullable=False)
     operation: Mapped[str] = mapped_column(Text, nullable=False)

@@ -11,14 +11,17 @@ from sqlalchemy.orm import Session
 from mfactory.errors import RollbackIntegrityError
 
 
-def undo_flow_changes(*, session: Session, flow_run_id: uuid.UUID, undone_by: uuid.UUID) -> dict[str, Any]:
-    """Undo ``flow_run_id``'s changes newest batch first, in the caller's transaction.
+def undo_flow_changes(
+    *, session: Session, flow_run_id: uuid.UUID, undone_by: uuid.UUID, step_name: str | None = None
+) -> dict[str, Any]:
+    """Undo ``flow_run_id``'s changes (or one step's) newest batch first, in the caller's transaction.
 
     Raises ``RollbackIntegrityError`` if a touched row does not match its state before the
     flow afterwards; the caller's transaction then rolls the whole undo back.
     """
     report: dict[str, Any] = session.execute(
-        text("SELECT migration.undo_flow_changes(:f, :b)"), {"f": flow_run_id, "b": undone_by}
+        text("SELECT migration.undo_flow_changes(:f, :b, :s)"),
+        {"f": flow_run_id, "b": undone_by, "s": step_name},
     ).scalar_one()
     if not report["passed"]:
         raise RollbackIntegrityError(

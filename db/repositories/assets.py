@@ -1,0 +1,160 @@
+"""Assets and dependencies, written in bulk (COPY / set-based SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pandas as pd
+from psycopg.types.json import Jsonb
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.models import Asset
+from db.repositories.bulk import copy_into
+from db.session import Tenant
+
+ASSET_COLUMNS = frozenset(c.name for c in Asset.__table__.columns)
+JSON_COLUMNS = frozenset({"tags", "custom_attributes"})
+
+
+def _python(value: Any) -> Any:
+    """pandas/numpy scalars -> plain Python values psycopg can dump."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item") and not isinstance(value, dt.date):
+        return value.item()
+    return value
+
+
+def copy_assets(*, session: Session, tenant: Tenant, frame: pd.DataFrame) -> list[uuid.UUID]:
+    """COPY ``frame`` (columns named like assets columns; others ignored) into assets."""
+    columns = [c for c in frame.columns if c in ASSET_COLUMNS and c not in ("id", "client_account_id",
+                                                                              "engagement_id")]
+    ids = [uuid.uuid4() for _ in range(len(frame))]
+    values = frame[columns].astype(object).to_numpy()
+    json_positions = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
+
+    def rows() -> Any:
+        for asset_id, row in zip(ids, values, strict=True):
+            cells = [_python(v) for v in row]
+            for i in json_positions:
+                if cells[i] is not None:
+                    cells[i] = Jsonb(cells[i])
+            yield (asset_id, tenant.client_account_id, tenant.engagement_id, *cells)
+
+    copy_into(session=session, table="assets", columns=["id", "client_account_id", "engagement_id", *columns],
+              rows=rows())
+    return ids
+
+
+def count_assets(*, session: Session, master_flow_id: uuid.UUID) -> int:
+    return int(
+        session.execute(
+            text("SELECT count(*) FROM migration.assets WHERE master_flow_id = :m"), {"m": master_flow_id}
+        ).scalar_one()
+    )
+
+
+def link_dependencies(
+    *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, data_import_id: uuid.UUID,
+    source_column: str, target_column: str, type_column: str | None, port_column: str | None,
+    protocol_column: str | None,
+) -> dict[str, int]:
+    """Create asset_dependencies from a dependency import by matching names (set-based).
+
+    Names match an asset's asset_name, hostname or FQDN (case-insensitive); rows whose ends
+    do not both match an asset of this run are counted as unresolved, not guessed.
+    """
+    def field(column: str | None) -> str:
+        return "NULL" if column is None else f"NULLIF(btrim(r.record ->> {_quote(column)}), '')"
+
+    sql = f"""
+    WITH names AS (
+        SELECT DISTINCT ON (key) key, id FROM (
+            SELECT lower(asset_name) AS key, id, 1 AS pref FROM migration.assets WHERE master_flow_id = :m
+            UNION ALL SELECT lower(hostname), id, 2 FROM migration.assets
+             WHERE master_flow_id = :m AND hostname IS NOT NULL
+            UNION ALL SELECT lower(fqdn), id, 3 FROM migration.assets
+             WHERE master_flow_id = :m AND fqdn IS NOT NULL
+        ) k ORDER BY key, pref
+    ), edges AS (
+        SELECT r.row_number, s.id AS source_id, t.id AS target_id,
+               coalesce({field(type_column)}, 'network') AS dependency_type,
+               CASE WHEN {field(port_column)} ~ '^[0-9]{{1,5}}$' THEN ({field(port_column)})::int END AS port,
+               lower({field(protocol_column)}) AS protocol
+          FROM migration.raw_import_records r
+          LEFT JOIN names s ON s.key = lower(btrim(r.record ->> {_quote(source_column)}))
+          LEFT JOIN names t ON t.key = lower(btrim(r.record ->> {_quote(target_column)}))
+         WHERE r.data_import_id = :d
+    ), inserted AS (
+        INSERT INTO migration.asset_dependencies
+            (id, client_account_id, engagement_id, source_asset_id, target_asset_id, dependency_type,
+             port, protocol, evidence, confidence, data_import_id)
+        SELECT gen_random_uuid(), :c, :e, source_id, target_id, min(dependency_type), min(port),
+               min(protocol), jsonb_build_object('rows', array_agg(row_number ORDER BY row_number)),
+               1.0, :d
+          FROM edges
+         WHERE source_id IS NOT NULL AND target_id IS NOT NULL AND source_id <> target_id
+         GROUP BY source_id, target_id
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM inserted) AS created,
+           (SELECT count(*) FROM edges WHERE source_id IS NULL OR target_id IS NULL) AS unresolved,
+           (SELECT count(*) FROM edges) AS rows
+    """
+    row = session.execute(
+        text(sql),
+        {"m": master_flow_id, "d": data_import_id, "c": tenant.client_account_id, "e": tenant.engagement_id},
+    ).one()
+    return {"created": int(row.created), "unresolved": int(row.unresolved), "rows": int(row.rows)}
+
+
+def _quote(literal: str) -> str:
+    return "'" + literal.replace("'", "''") + "'"
+
+
+def apply_end_of_support(
+    *, session: Session, master_flow_id: uuid.UUID, os_rules: list[dict[str, Any]],
+    db_rules: list[dict[str, Any]], today: dt.date,
+) -> dict[str, int]:
+    """Set end_of_support_date from lifecycle rules (regex on OS name / DB text), set-based."""
+    import json
+
+    result = session.execute(
+        text(
+            """
+            WITH rules AS (
+                SELECT 'os' AS kind, * FROM jsonb_to_recordset(CAST(:os AS jsonb))
+                    AS r(pattern text, end_of_support date)
+                UNION ALL
+                SELECT 'db', * FROM jsonb_to_recordset(CAST(:db AS jsonb))
+                    AS r(pattern text, end_of_support date)
+            ), matched AS (
+                SELECT a.id, min(r.end_of_support) AS eos
+                  FROM migration.assets a JOIN rules r
+                    ON (r.kind = 'os' AND a.os_name ~* r.pattern)
+                    OR (r.kind = 'db' AND concat_ws(' ', a.database_engine, a.database_version,
+                                                     a.description) ~* r.pattern)
+                 WHERE a.master_flow_id = :m
+                 GROUP BY a.id
+            ), updated AS (
+                UPDATE migration.assets a SET end_of_support_date = matched.eos
+                  FROM matched WHERE a.id = matched.id
+                   AND a.end_of_support_date IS DISTINCT FROM matched.eos
+                RETURNING a.end_of_support_date
+            )
+            SELECT (SELECT count(*) FROM matched) AS matched,
+                   (SELECT count(*) FROM matched WHERE eos < :today) AS past,
+                   (SELECT count(*) FROM matched WHERE eos >= :today
+                       AND eos < :today + interval '1 year') AS within_a_year
+            """
+        ),
+        {"os": json.dumps(os_rules, default=str), "db": json.dumps(db_rules, default=str),
+         "m": master_flow_id, "today": today},
+    ).one()
+    return {"with_lifecycle": int(result.matched), "end_of_support_past": int(result.past),
+            "end_of_support_within_a_year": int(result.within_a_year)}

@@ -1,0 +1,102 @@
+"""The master flow: one engagement run, its phases as subflows in order, gated by handoffs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+from prefect.states import Failed, State
+
+from db.repositories.locks import engagement_lock
+from db.repositories.runs import create_master_flow, latest_accepted_handoff, update_master_flow
+from db.repositories.tenants import ensure_tenant
+from db.session import tenant_session
+from flows.registry import PHASE_FLOWS
+from mfactory.errors import TenantContextError
+from tasks.phase_runner import ROLLED_BACK
+from tasks.phases import PHASES
+
+
+@flow(name="migration-master")
+def master_flow(
+    client: str,
+    engagement: str,
+    inventory: str | None = None,
+    dependencies: list[str] | None = None,
+    phases: list[str] | None = None,
+    max_wave_size: int = 25,
+    start_date: str | None = None,
+    as_of: str | None = None,
+    inject_failures: dict[str, int] | None = None,
+) -> dict[str, Any] | State[Any]:
+    """Run the chosen phases (default: all five) for one engagement, each as a subflow.
+
+    The flow-run id is the ``master_flows`` primary key. A phase starts only with an
+    accepted handoff from the one before it (or, when the run starts later than discovery,
+    the engagement's latest accepted handoff into that phase). A second run of the same
+    engagement while one is active is refused.
+    """
+    chosen = [p for p in PHASES if p in (phases or PHASES)]
+    unknown = set(phases or []) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown phase(s) {sorted(unknown)}; phases are {list(PHASES)}")
+    if "discovery" in chosen and not inventory:
+        raise ValueError("discovery needs an inventory file")
+    master_flow_id = uuid.UUID(str(flow_run.id))
+    params = {"inventory": inventory, "dependencies": dependencies or [], "max_wave_size": max_wave_size,
+              "start_date": start_date, "as_of": as_of, "inject_failures": inject_failures or {}}
+    with tenant_session(None) as session:
+        tenant = ensure_tenant(session=session, client=client, engagement=engagement)
+    with engagement_lock(tenant.engagement_id) as acquired:
+        if not acquired:
+            raise TenantContextError(f"{client} / {engagement} already has a master run in progress")
+        with tenant_session(tenant) as session:
+            create_master_flow(session=session, tenant=tenant, master_flow_id=master_flow_id,
+                               parameters={"client": client, "engagement": engagement, "phases": chosen,
+                                           **params})
+            handoff = None
+            if chosen[0] != "discovery":
+                previous = latest_accepted_handoff(session=session, target_phase=chosen[0])
+                if previous is None:
+                    raise ValueError(f"no accepted handoff into {chosen[0]} for this engagement yet")
+                handoff = previous.id
+        results = []
+        for phase in chosen:
+            state = PHASE_FLOWS[phase](
+                client_account_id=tenant.client_account_id, engagement_id=tenant.engagement_id,
+                master_flow_id=master_flow_id, input_handoff_id=handoff, params=params, return_state=True,
+            )
+            if not state.is_completed():
+                rolled_back = state.name == ROLLED_BACK
+                with tenant_session(tenant) as session:
+                    update_master_flow(session=session, master_flow_id=master_flow_id,
+                                       status="rolled_back" if rolled_back else "failed",
+                                       status_reason=state.message, current_phase=phase)
+                return Failed(message=f"{phase}: {state.message}")
+            result = state.result()
+            results.append(result)
+            handoff = uuid.UUID(result["handoff_id"])
+        summary = {"phases": [{"phase": r["phase"], "phase_flow_id": r["phase_flow_id"]} for r in results]}
+        with tenant_session(tenant) as session:
+            update_master_flow(session=session, master_flow_id=master_flow_id, status="completed",
+                               progress=1.0, summary=summary)
+    create_markdown_artifact(
+        key=f"master-summary-{str(tenant.engagement_id)[:8]}",
+        markdown=_summary_markdown(client, engagement, master_flow_id, results),
+        description=f"{client} / {engagement}: master run summary",
+    )
+    return {"master_flow_id": str(master_flow_id), "status": "completed", **summary}
+
+
+def _summary_markdown(client: str, engagement: str, master_flow_id: uuid.UUID,
+                      results: list[dict[str, Any]]) -> str:
+    lines = [f"# {client} / {engagement}", f"Master run `{master_flow_id}`: completed", ""]
+    for result in results:
+        lines.append(f"## {result['phase']}")
+        for step, metrics in result["steps"].items():
+            shown = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
+            lines.append(f"- **{step}**: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""``mfactory``: run, inspect and administer Migration Factory from the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mfactory.settings import PACKAGE_DATA
+
+app = typer.Typer(help="Migration Factory: carry a data centre's inventory through a cloud migration.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database in use (embedded PostgreSQL unless DATABASE_URL is set).",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
+SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"
+DEMO_CLIENT, DEMO_ENGAGEMENT = "Demo Client", "Demo DC exit"
+
+
+def _ready() -> None:
+    """Apply migrations (idempotent) so a first run needs no set-up step."""
+    from db import migrate
+
+    migrate.upgrade()
+
+
+def _run_master(**parameters: object) -> None:
+    from prefect.states import State
+
+    from flows.master import master_flow
+
+    _ready()
+    state: State = master_flow(**parameters, return_state=True)  # type: ignore[arg-type]
+    master_flow_id = state.state_details.flow_run_id
+    typer.echo(f"master flow id: {master_flow_id}")
+    typer.echo(f"status: {state.name}" + (f" — {state.message}" if not state.is_completed() else ""))
+    _print_status(master_flow_id, as_json=False)
+    if not state.is_completed():
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    max_wave_size: Annotated[int, typer.Option(help="Most assets in one wave.")] = 25,
+) -> None:
+    """Run the full master flow on the shipped sample for a demo tenant; prints the master flow id."""
+    _run_master(client=DEMO_CLIENT, engagement=DEMO_ENGAGEMENT, inventory=str(SAMPLE_INVENTORY),
+                dependencies=[str(SAMPLE_DEPENDENCIES)], max_wave_size=max_wave_size)
+
+
+@app.command()
+def run(
+    client: Annotated[str, typer.Option(help="Client account name (created if new).")],
+    engagement: Annotated[str, typer.Option(help="Engagement name (created if new).")],
+    inventory: Annotated[Path | None, typer.Option(help="Inventory export (CSV/XLSX).")] = None,
+    dependencies: Annotated[list[Path] | None, typer.Option(help="Dependency export(s); repeatable.")] = None,
+    phases: Annotated[list[str] | None, typer.Option(help="Phase(s) to run; repeatable. Default: all.")] = None,
+    max_wave_size: Annotated[int, typer.Option(help="Most assets in one wave.")] = 25,
+    start_date: Annotated[str | None, typer.Option(help="First wave's start date (YYYY-MM-DD).")] = None,
+) -> None:
+    """Run the master flow for one engagement."""
+    _run_master(client=client, engagement=engagement, inventory=str(inventory) if inventory else None,
+                dependencies=[str(d) for d in dependencies or []], phases=phases or None,
+                max_wave_size=max_wave_size, start_date=start_date)
+
+
+def _print_status(master_flow_id: uuid.UUID | None, *, as_json: bool) -> None:
+    from db.repositories.runs import status_report
+    from db.repositories.tenants import locate_master_flow
+    from db.session import tenant_session
+
+    with tenant_session(None) as session:
+        located = locate_master_flow(session=session, master_flow_id=master_flow_id)
+    if located is None:
+        typer.echo("no master run found", err=True)
+        raise typer.Exit(code=1)
+    found_id, tenant = located
+    with tenant_session(tenant) as session:
+        report = status_report(session=session, master_flow_id=found_id)
+    assert report is not None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    typer.echo(f"master {report['master_flow_id']}: {report['status']}")
+    for phase in report["phases"]:
+        steps = ", ".join(f"{s['name']}={s['status']}" for s in phase["steps"])
+        typer.echo(f"  {phase['phase']:<14} {phase['status']:<12} {steps}")
+
+
+@app.command()
+def status(
+    master_flow: Annotated[str | None, typer.Option("--master-flow", help="Master flow id (default: latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
+) -> None:
+    """Report a master run (default: the latest), its phase subflows and their steps."""
+    _ready()
+    _print_status(uuid.UUID(master_flow) if master_flow else None, as_json=as_json)
+
+
+@app.command(name="map")
+def map_file(
+    file: Annotated[Path, typer.Argument(help="Inventory export to read (nothing is imported).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
+) -> None:
+    """Show the proposed column mapping of FILE without importing anything."""
+    from mfactory.errors import ImportFormatError
+    from tasks.discovery.attribute_mapping import map_columns
+    from tasks.discovery.readers import read_source
+
+    try:
+        source = read_source(file)
+    except ImportFormatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    columns = [
+        {"sheet": sheet.name or None, "source": m.source, "field": m.field, "confidence": m.confidence}
+        for sheet in source.sheets
+        for m in map_columns(list(sheet.frame.columns))
+    ]
+    if as_json:
+        typer.echo(json.dumps({"format": source.format, "columns": columns}, indent=2))
+        return
+    for c in columns:
+        typer.echo(f"{c['source']:<40} -> {c['field'] or '(unmapped)':<28} {c['confidence']:.2f}")
+
+
+@app.command()
+def generate(
+    assets: Annotated[int, typer.Option(help="Number of assets.")] = 1000,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("synthetic"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 42,
+    dependencies_per_asset: Annotated[float, typer.Option(help="Average dependencies per asset.")] = 3.0,
+) -> None:
+    """Write a realistic synthetic inventory.csv + dependencies.csv of any size."""
+    from mfactory.synthetic import write_inventory
+
+    inventory_path, dependencies_path = write_inventory(out, assets, seed=seed,
+                                                        dependencies_per_asset=dependencies_per_asset)
+    typer.echo(f"{inventory_path}\n{dependencies_path}")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the URL of the database in use, as the application role."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import app_url
+
+    _ready()
+    typer.echo(make_url(app_url()).set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create roles and schema if missing and apply all migrations (idempotent)."""
+    _ready()
+    typer.echo("schema migration is at head")
+
+
+@db_app.command("psql")
+def db_psql() -> None:
+    """Open psql on the database in use, as the application role."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import app_url
+
+    if shutil.which("psql") is None:
+        typer.echo("psql is not installed (apt-get install postgresql-client)", err=True)
+        raise typer.Exit(code=1)
+    _ready()
+    url = make_url(app_url()).set(drivername="postgresql")
+    sys.exit(subprocess.call(["psql", url.render_as_string(hide_password=False)]))
+
+
+if __name__ == "__main__":
+    app()

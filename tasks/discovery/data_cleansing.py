@@ -1,0 +1,244 @@
+"""Turn mapped string columns into typed canonical values, column by column (vectorised).
+
+A bad cell (``"abc"`` as cores) is dropped to NULL and reported; a row that cannot be an
+asset at all (no name of any kind) is rejected and reported. Both go to the errors file
+with file row, column, value and reason; every other row goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from db.models import DataImport
+from db.repositories.imports import load_raw_frame, mark_problems
+from mfactory.canonical import canonical_fields
+from mfactory.settings import get_settings
+from tasks.discovery.attribute_mapping import ColumnMapping, stored_mappings
+from tasks.discovery.imports_of_run import INVENTORY, run_imports
+from tasks.phases import DISCOVERY, PhaseContext
+from tasks.steps import step_task
+
+VALUE_DROPPED = "value_dropped"
+ROW_REJECTED = "row_rejected"
+
+ASSET_TYPE_WORDS = {
+    "virtual_machine": ("vm", "virtual", "virtual_machine", "virtual machine", "guest"),
+    "server": ("server", "physical", "host", "baremetal", "bare metal"),
+    "database": ("database", "db", "dbms", "sql"),
+    "application": ("application", "app", "service", "software"),
+    "network_device": ("network", "router", "switch", "firewall"),
+    "storage": ("storage", "san", "nas"),
+    "container": ("container", "pod", "kubernetes"),
+    "load_balancer": ("load_balancer", "load balancer", "lb"),
+}
+ENVIRONMENT_WORDS = {
+    "production": ("prod", "production", "prd", "live", "p"),
+    "staging": ("staging", "stage", "stg", "preprod", "pre-prod"),
+    "test": ("test", "tst", "qa", "uat", "testing"),
+    "development": ("dev", "development", "develop", "sandbox"),
+    "dr": ("dr", "disaster recovery", "disaster_recovery"),
+}
+CRITICALITY_WORDS = {
+    "low": ("low", "4", "tier 4", "tier4"),
+    "medium": ("medium", "med", "moderate", "3", "tier 3", "tier3"),
+    "high": ("high", "2", "tier 2", "tier2"),
+    "critical": ("critical", "mission critical", "1", "tier 1", "tier1", "very high"),
+}
+POWER_WORDS = {
+    "on": ("on", "poweredon", "powered on", "running", "up", "active"),
+    "off": ("off", "poweredoff", "powered off", "stopped", "down", "deallocated"),
+    "suspended": ("suspended", "paused"),
+}
+SIX_R_WORDS = {
+    s: (s,) for s in ("rehost", "replatform", "refactor", "rearchitect", "rewrite", "repurchase",
+                      "retire", "retain", "relocate")
+} | {"rehost": ("rehost", "lift and shift", "lift-and-shift")}
+OS_FAMILY_PATTERNS = (
+    ("windows", r"windows"),
+    ("linux", r"linux|ubuntu|red ?hat|rhel|centos|suse|sles|debian|oracle linux|amazon linux|rocky|alma"),
+    ("unix", r"aix|solaris|hp-?ux|sunos|bsd"),
+)
+_NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)\s*%?\s*$")
+
+
+@dataclass(frozen=True)
+class Cleansed:
+    assets: pd.DataFrame  # canonical columns + row_number, sheet_name, custom_attributes
+    problems: pd.DataFrame  # row_number, sheet_name, column, value, reason, severity
+
+
+def _vocabulary(values: pd.Series, words: dict[str, tuple[str, ...]]) -> pd.Series:
+    lookup = {w: key for key, synonyms in words.items() for w in synonyms} | {k: k for k in words}
+    return values.str.strip().str.lower().map(lookup)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    cleaned = values.str.strip().str.rstrip("%").str.replace(",", ".", regex=False)
+    return pd.to_numeric(cleaned.where(values.str.match(_NUMBER)), errors="coerce")
+
+
+_TAG_PAIR = re.compile(r"^([^:=]+?)\s*[:=]\s*(.*)$")
+
+
+def parse_tags(text: str) -> dict[str, str] | None:
+    """``"env:prod; owner=ops; legacy"`` -> ``{"env": "prod", "owner": "ops", "legacy": "true"}``."""
+    tags: dict[str, str] = {}
+    for part in (p.strip() for p in re.split(r"[;,|]", text)):
+        if not part:
+            continue
+        pair = _TAG_PAIR.match(part)
+        if pair:
+            tags[pair.group(1)] = pair.group(2)
+        else:
+            tags[part] = "true"
+    return tags or None
+
+
+def _tags(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: parse_tags(v) if v else None)
+
+
+def derive_os_family(os_name: pd.Series) -> pd.Series:
+    lowered = os_name.fillna("").str.lower()
+    family = pd.Series(None, index=os_name.index, dtype=object)
+    for name, pattern in reversed(OS_FAMILY_PATTERNS):
+        family = family.mask(lowered.str.contains(pattern, regex=True), name)
+    return family.where(os_name.notna() | family.notna())
+
+
+def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: str = "") -> Cleansed:
+    """Type and normalise ``frame`` (string columns, index = file row numbers)."""
+    fields = canonical_fields()
+    out = pd.DataFrame(index=frame.index)
+    problems: list[pd.DataFrame] = []
+
+    def report(mask: pd.Series, column: str, reason: str, severity: str = VALUE_DROPPED) -> None:
+        if mask.any():
+            problems.append(pd.DataFrame({
+                "row_number": frame.index[mask], "sheet_name": sheet_name, "column": column,
+                "value": frame.loc[mask, column].astype(str) if column in frame else "",
+                "reason": reason, "severity": severity,
+            }))
+
+    for m in mappings:
+        if m.field is None:
+            continue
+        raw = frame[m.source].astype(str).str.strip()
+        present = raw.ne("")
+        kind = fields[m.field].type
+        if kind in ("int", "float"):
+            numbers = _numbers(raw) * m.scale
+            bad = present & (numbers.isna() | (numbers < 0))
+            report(bad, m.source, "not a non-negative number")
+            numbers = numbers.where(~bad)
+            if kind == "int":
+                numbers = numbers.round().astype("Int64")
+            out[m.field] = numbers
+        elif kind == "date":
+            dates = pd.to_datetime(raw.where(present), errors="coerce", format="mixed")
+            report(present & dates.isna(), m.source, "not a date")
+            out[m.field] = dates.dt.date.where(dates.notna(), None)
+        elif kind == "tags":
+            out[m.field] = _tags(raw)
+        else:
+            out[m.field] = raw.where(present, None)
+
+    vocabularies = {
+        "asset_type": (ASSET_TYPE_WORDS, "other"),
+        "environment": (ENVIRONMENT_WORDS, "other"),
+        "business_criticality": (CRITICALITY_WORDS, None),
+        "power_state": (POWER_WORDS, None),
+        "six_r_strategy": (SIX_R_WORDS, None),
+    }
+    source_of = {m.field: m.source for m in mappings if m.field}
+    for column, (words, fallback) in vocabularies.items():
+        if column not in out:
+            continue
+        normalised = _vocabulary(out[column].fillna(""), words)
+        unknown = out[column].notna() & normalised.isna()
+        if fallback is None:
+            report(unknown, source_of[column], f"not a known {column.replace('_', ' ')}")
+        normalised = normalised.where(~unknown, fallback)
+        out[column] = normalised.where(out[column].notna(), None)
+
+    if "os_name" in out:
+        derived = derive_os_family(out["os_name"])
+        out["os_family"] = out["os_family"].fillna(derived) if "os_family" in out else derived
+    if "asset_type" not in out:
+        out["asset_type"] = "server"
+    out["asset_type"] = out["asset_type"].fillna("server")
+
+    name = pd.Series(None, index=frame.index, dtype=object)
+    for candidate in ("asset_name", "hostname", "fqdn", "external_id"):
+        if candidate in out:
+            name = name.fillna(out[candidate])
+    if "hostname" not in out and "fqdn" in out:
+        out["hostname"] = out["fqdn"].str.split(".").str[0]
+    out["asset_name"] = name
+    nameless = name.isna()
+    if nameless.any():
+        problems.append(pd.DataFrame({
+            "row_number": frame.index[nameless], "sheet_name": sheet_name, "column": "",
+            "value": "", "reason": "no asset name, hostname, FQDN or id", "severity": ROW_REJECTED,
+        }))
+
+    unmapped = [m.source for m in mappings if m.field is None]
+    if unmapped:
+        extra = frame[unmapped].replace("", np.nan)
+        out["custom_attributes"] = [
+            {k: v for k, v in row.items() if isinstance(v, str)} or None
+            for row in extra.to_dict("records")
+        ]
+    out["row_number"] = frame.index
+    out["sheet_name"] = sheet_name
+    columns = ["row_number", "sheet_name", "column", "value", "reason", "severity"]
+    problem_frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=columns)
+    return Cleansed(assets=out.loc[~nameless], problems=problem_frame)
+
+
+# --- the step --------------------------------------------------------------------------
+
+
+def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImport, pd.DataFrame, Cleansed]]:
+    """Cleanse every sheet of this run's inventory imports (shared by cleansing and inventory)."""
+    out = []
+    for data_import in run_imports(session, ctx, INVENTORY):
+        mappings = stored_mappings(session, data_import.id)
+        for sheet in data_import.sheets:
+            raw = load_raw_frame(session=session, data_import_id=data_import.id, sheet_name=sheet["name"])
+            out.append((data_import, raw, cleanse(raw, mappings[sheet["name"]], sheet_name=sheet["name"])))
+    return out
+
+
+def errors_file_path(data_import_id: Any) -> Path:
+    return get_settings().home / "imports" / f"{data_import_id}-errors.csv"
+
+
+def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """Validate every inventory row; attach problems to raw rows and write the errors file."""
+    metrics: dict[str, Any] = {"rows": 0, "rows_rejected": 0, "values_dropped": 0, "errors_files": []}
+    for data_import, raw, result in cleansed_sheets(session, ctx):
+        problems = result.problems
+        mark_problems(session=session, data_import_id=data_import.id, problems=problems)
+        rejected = int((problems["severity"] == ROW_REJECTED).sum()) if len(problems) else 0
+        metrics["rows"] += len(raw)
+        metrics["rows_rejected"] += rejected
+        metrics["values_dropped"] += len(problems) - rejected
+        if len(problems):
+            path = errors_file_path(data_import.id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            problems.rename(columns={"row_number": "row"}).to_csv(path, index=False)
+            data_import.errors_file = str(path)
+            metrics["errors_files"].append(str(path))
+        data_import.rejected_count = (data_import.rejected_count or 0) + rejected
+    return metrics
+
+
+data_cleansing = step_task(DISCOVERY, "data_cleansing", cleanse_imports)
