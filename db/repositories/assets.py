@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from db.models import Asset
-from db.repositories.bulk import copy_into
+from db.repositories.bulk import copy_into, update_from_rows
 from db.session import Tenant
 
 ASSET_COLUMNS = frozenset(c.name for c in Asset.__table__.columns)
@@ -158,3 +158,43 @@ def apply_end_of_support(
     ).one()
     return {"with_lifecycle": int(result.matched), "end_of_support_past": int(result.past),
             "end_of_support_within_a_year": int(result.within_a_year)}
+
+
+def load_assets(*, session: Session, master_flow_id: uuid.UUID, columns: list[str]) -> pd.DataFrame:
+    """The run's assets as a frame (``id`` + ``columns``), ordered by name for determinism."""
+    unknown = set(columns) - ASSET_COLUMNS
+    if unknown:
+        raise ValueError(f"not asset columns: {sorted(unknown)}")
+    names = ", ".join(["id", *columns])
+    result = session.execute(
+        text(f"SELECT {names} FROM migration.assets WHERE master_flow_id = :m ORDER BY asset_name, id"),
+        {"m": master_flow_id},
+    )
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def load_dependency_edges(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataFrame:
+    result = session.execute(
+        text(
+            "SELECT d.source_asset_id, d.target_asset_id FROM migration.asset_dependencies d"
+            " JOIN migration.assets a ON a.id = d.source_asset_id WHERE a.master_flow_id = :m"
+        ),
+        {"m": master_flow_id},
+    )
+    return pd.DataFrame(result.fetchall(), columns=["source_asset_id", "target_asset_id"])
+
+
+def update_assets(*, session: Session, frame: pd.DataFrame, columns: list[str]) -> int:
+    """Write ``columns`` of ``frame`` (which has ``id``) back to assets, set-based."""
+    values = frame[["id", *columns]].astype(object).to_numpy()
+    json_positions = [i + 1 for i, c in enumerate(columns) if c in JSON_COLUMNS]
+
+    def rows() -> Any:
+        for row in values:
+            cells = [_python(v) for v in row]
+            for i in json_positions:
+                if cells[i] is not None:
+                    cells[i] = Jsonb(cells[i])
+            yield cells
+
+    return update_from_rows(session=session, table="assets", columns=columns, rows=rows())

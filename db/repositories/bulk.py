@@ -28,3 +28,22 @@ def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Ite
             copy.write_row(row)
     cursor.execute(f"INSERT INTO migration.{table} ({names}) SELECT {names} FROM {stage}")
     return int(cursor.rowcount)
+
+
+def update_from_rows(
+    *, session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Set ``columns`` (after ``id``) of ``migration.<table>`` from ``rows`` keyed by id, in one UPDATE."""
+    stage = f"stage_update_{table}"
+    names = ", ".join(["id", *columns])
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM migration.{table} WITH NO DATA"
+    )
+    with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns)
+    cursor.execute(f"UPDATE migration.{table} t SET {assignments} FROM {stage} s WHERE t.id = s.id")
+    return int(cursor.rowcount)

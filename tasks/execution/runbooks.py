@@ -1,0 +1,96 @@
+"""Execution steps: Overview → Rehost → Replatform → Cutover → Reports (dry run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.artifacts import create_table_artifact
+from sqlalchemy.orm import Session
+
+from db.repositories.assets import load_assets, update_assets
+from db.repositories.waves import load_waves, set_wave
+from tasks.execution.executor import DryRunExecutor
+from tasks.phases import EXECUTION, PhaseContext
+from tasks.steps import step_task
+
+STAGES = {
+    "rehost": ("install replication agent", "initial replication", "delta sync", "boot test"),
+    "replatform": ("provision managed target", "schema and data migration", "application re-point",
+                   "functional test"),
+}
+GROUPS = {"rehost": ("rehost", "relocate"), "replatform": ("replatform", "repurchase", "refactor",
+                                                           "rearchitect", "rewrite")}
+CUTOVER = ("freeze changes", "final sync", "switch DNS / endpoints", "smoke test", "release")
+
+
+def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """The waves to execute, in date order, with their sizes."""
+    waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
+    if not waves:
+        raise ValueError("execution needs planned waves")
+    for wave in waves:
+        set_wave(session=session, wave_id=wave.id, metrics={**wave.metrics, "runbook": []})
+    return {"waves": len(waves), "assets": sum(w.asset_count for w in waves)}
+
+
+def _runbook(session: Session, ctx: PhaseContext, group: str) -> dict[str, Any]:
+    assets = load_assets(session=session, master_flow_id=ctx.assets_run_id,
+                         columns=["six_r_strategy", "wave_id", "migration_status"])
+    chosen = assets[assets["six_r_strategy"].isin(GROUPS[group]) & assets["wave_id"].notna()].copy()
+    counts = chosen.groupby("wave_id").size()
+    steps = 0
+    for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
+        n = int(counts.get(wave.id, 0))
+        if not n:
+            continue
+        entries = [{"wave": wave.number, "stage": s, "strategy": group, "assets": n} for s in STAGES[group]]
+        set_wave(session=session, wave_id=wave.id,
+                 metrics={**wave.metrics, "runbook": [*wave.metrics.get("runbook", []), *entries]})
+        steps += len(entries)
+    chosen["migration_status"] = f"{group}_planned"
+    chosen["execution_flow_id"] = ctx.phase_flow_id
+    update_assets(session=session, frame=chosen, columns=["migration_status", "execution_flow_id"])
+    return {"assets": len(chosen), "runbook_steps": steps}
+
+
+def rehost(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """Runbook entries for rehost/relocate assets, per wave."""
+    return _runbook(session, ctx, "rehost")
+
+
+def replatform(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """Runbook entries for assets whose platform changes, per wave."""
+    return _runbook(session, ctx, "replatform")
+
+
+def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """Run every wave's runbook plus its cutover steps in the dry-run executor."""
+    executor = DryRunExecutor()
+    for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
+        cut = [{"wave": wave.number, "stage": s, "strategy": "cutover", "assets": wave.asset_count}
+               for s in CUTOVER]
+        done = [executor.execute(step) for step in [*wave.metrics.get("runbook", []), *cut]]
+        failed = sum(d["status"] != "done" for d in done)
+        set_wave(session=session, wave_id=wave.id, status="completed" if not failed else "in_progress",
+                 metrics={**wave.metrics, "runbook": done,
+                          "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed}})
+    return {"steps_executed": len(executor.executed),
+            "failed": sum(e["status"] != "done" for e in executor.executed)}
+
+
+def reports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
+    """Per-wave execution report (Prefect table artifact)."""
+    waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
+    table = [{"wave": w.number, "status": w.status, "assets": w.asset_count,
+              "steps": w.metrics.get("execution", {}).get("steps"),
+              "failed_steps": w.metrics.get("execution", {}).get("failed_steps")} for w in waves]
+    create_table_artifact(key=f"execution-report-{str(ctx.engagement_id)[:8]}", table=table,
+                          description="Execution (dry run) per wave")
+    return {"waves_completed": sum(w.status == "completed" for w in waves), "waves": len(waves)}
+
+
+overview_step = step_task(EXECUTION, "overview", overview)
+rehost_step = step_task(EXECUTION, "rehost", rehost)
+replatform_step = step_task(EXECUTION, "replatform", replatform)
+cutover_step = step_task(EXECUTION, "cutover", cutover)
+reports_step = step_task(EXECUTION, "reports", reports)
