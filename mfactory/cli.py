@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,12 @@ from typing import Annotated
 import typer
 
 from mfactory.settings import PACKAGE_DATA
+
+# This machine-local tool has no network: keep Prefect and CrewAI from phoning home
+# (CrewAI's telemetry otherwise hangs at exit). Set before either library is imported.
+for _name, _value in (("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("CREWAI_DISABLE_TELEMETRY", "true"),
+                      ("OTEL_SDK_DISABLED", "true"), ("CREWAI_TRACING_ENABLED", "false")):
+    os.environ.setdefault(_name, _value)
 
 app = typer.Typer(help="Migration Factory: carry a data centre's inventory through a cloud migration.",
                   no_args_is_help=True, add_completion=False)
@@ -103,6 +110,21 @@ def status(
     """Report a master run (default: the latest), its phase subflows and their steps."""
     _ready()
     _print_status(uuid.UUID(master_flow) if master_flow else None, as_json=as_json)
+
+
+@app.command()
+def rollback(
+    master_flow: Annotated[str, typer.Option("--master-flow", help="Master flow id.")],
+    phase: Annotated[str, typer.Option(help="Phase to roll back.")] = "discovery",
+    cascade: Annotated[bool, typer.Option(help="Roll back later phases first.")] = True,
+    reason: Annotated[str, typer.Option(help="Why (kept in flow_rollbacks).")] = "rollback requested",
+) -> None:
+    """Undo a completed phase of a master run (and, by default, every later phase first)."""
+    from flows.rollback import rollback_flow
+
+    _ready()
+    result = rollback_flow(master_flow_id=uuid.UUID(master_flow), phase=phase, cascade=cascade, reason=reason)
+    typer.echo(json.dumps(result, indent=2, default=str))
 
 
 @app.command(name="map")

@@ -301,14 +301,15 @@ def test_failing_quality_gate_rejects_handoff_and_rolls_back(
     assert tenant_counts(admin_engine, engagement.tenant)["assets"] == 0
 
 
+@pytest.mark.parametrize("dependencies", [[], [SAMPLE_DEPENDENCIES]], ids=["alone", "with-dependencies"])
 def test_unrecognisable_inventory_fails_clearly_and_leaves_nothing(
-    admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path
+    admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path, dependencies: list[Path]
 ) -> None:
     """An inventory with no recognisable column fails at once with a clear message; nothing remains."""
     inventory = tmp_path / "mystery.csv"
     inventory.write_text("foo,bar\n1,2\n3,4\n", encoding="utf-8")
     engagement = new_engagement()
-    run = run_master(engagement, inventory=inventory, dependencies=[])
+    run = run_master(engagement, inventory=inventory, dependencies=dependencies)
     assert run.state.is_failed()
     message = run.state.message or ""
     assert "no column of the inventory matches a canonical asset field" in message
