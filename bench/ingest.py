@@ -100,12 +100,24 @@ def setup_run() -> PhaseContext:
         tenant = ensure_tenant(session=session, client="bench", engagement=f"ingest-{uuid.uuid4()}")
     master_flow_id, phase_flow_id = uuid.uuid4(), uuid.uuid4()
     with tenant_session(tenant) as session:
-        create_master_flow(session=session, tenant=tenant, master_flow_id=master_flow_id,
-                           parameters={"benchmark": "ingest"})
-        create_phase_flow(session=session, tenant=tenant, phase_flow_id=phase_flow_id,
-                          master_flow_id=master_flow_id, phase=DISCOVERY, input_handoff_id=None)
-    return PhaseContext(client_account_id=tenant.client_account_id, engagement_id=tenant.engagement_id,
-                        master_flow_id=master_flow_id, phase_flow_id=phase_flow_id, phase=DISCOVERY)
+        create_master_flow(
+            session=session, tenant=tenant, master_flow_id=master_flow_id, parameters={"benchmark": "ingest"}
+        )
+        create_phase_flow(
+            session=session,
+            tenant=tenant,
+            phase_flow_id=phase_flow_id,
+            master_flow_id=master_flow_id,
+            phase=DISCOVERY,
+            input_handoff_id=None,
+        )
+    return PhaseContext(
+        client_account_id=tenant.client_account_id,
+        engagement_id=tenant.engagement_id,
+        master_flow_id=master_flow_id,
+        phase_flow_id=phase_flow_id,
+        phase=DISCOVERY,
+    )
 
 
 def run_ours(ctx: PhaseContext, rows: int) -> tuple[list[Timing], dict[str, dict[str, Any]]]:
@@ -113,8 +125,10 @@ def run_ours(ctx: PhaseContext, rows: int) -> tuple[list[Timing], dict[str, dict
     timings: list[Timing] = []
     metrics: dict[str, dict[str, Any]] = {}
     for name, work in STEPS:
-        with stopwatch() as elapsed, tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id,
-                                                    step_name=name) as session:
+        with (
+            stopwatch() as elapsed,
+            tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id, step_name=name) as session,
+        ):
             metrics[name] = work(session, ctx)
         timings.append(Timing(name, elapsed[0], rows))
     return timings, metrics
@@ -130,8 +144,10 @@ def run_raw_copy(path: Path, url: str) -> tuple[Timing, int]:
             with path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
                 header = next(reader)
-                rows = [(n, json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False))
-                        for n, row in enumerate(reader, start=2)]
+                rows = [
+                    (n, json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False))
+                    for n, row in enumerate(reader, start=2)
+                ]
             copy_sql = "COPY bench_raw (row_number, record) FROM STDIN"
             with conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
                 for row in rows:
@@ -145,8 +161,8 @@ def written_rows(url: str, ctx: PhaseContext) -> dict[str, int]:
     """Rows our path left in the database for this run (admin role, so RLS does not hide them)."""
     queries = {
         "raw_import_records": "SELECT count(*) FROM migration.raw_import_records r"
-                              " JOIN migration.data_imports d ON d.id = r.data_import_id"
-                              " WHERE d.phase_flow_id = %s",
+        " JOIN migration.data_imports d ON d.id = r.data_import_id"
+        " WHERE d.phase_flow_id = %s",
         "assets": "SELECT count(*) FROM migration.assets WHERE discovery_flow_id = %s",
         "change_log": "SELECT count(*) FROM migration.change_log WHERE flow_run_id = %s",
     }
@@ -167,9 +183,11 @@ def import_breakdown(path: Path) -> dict[str, float]:
         frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
     with stopwatch() as ids:
         [uuid.uuid4() for _ in range(len(frame))]
-    return {"read_source (sniff + pandas read_csv, all str)": read[0],
-            "frame.to_json per row (JSON encoding)": encode[0],
-            "uuid4 per row": ids[0]}
+    return {
+        "read_source (sniff + pandas read_csv, all str)": read[0],
+        "frame.to_json per row (JSON encoding)": encode[0],
+        "uuid4 per row": ids[0],
+    }
 
 
 def print_table(rows: list[Timing]) -> None:
@@ -215,15 +233,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ours (file→assets) vs raw COPY: {total.seconds / raw.seconds:.2f}x slower")
     print()
     print(f"rows written by ours: {counts}; bench_raw: {raw_count:,}")
-    print(f"assets: {metrics['inventory'].get('assets')}, "
-          f"duplicates skipped: {metrics['inventory'].get('duplicates_skipped')}, "
-          f"rows rejected: {metrics['data_cleansing'].get('rows_rejected')}, "
-          f"values dropped: {metrics['data_cleansing'].get('values_dropped')}")
+    print(
+        f"assets: {metrics['inventory'].get('assets')}, "
+        f"duplicates skipped: {metrics['inventory'].get('duplicates_skipped')}, "
+        f"rows rejected: {metrics['data_cleansing'].get('rows_rejected')}, "
+        f"values dropped: {metrics['data_cleansing'].get('values_dropped')}"
+    )
     print(f"data_import breakdown (re-timed alone, of {data_import.seconds:.3f}s):")
     for label, seconds in breakdown.items():
         print(f"  {label}: {seconds:.3f}s")
-    print(f"peak RSS: {rss_after_generate:.0f} MiB after generation, {rss_after_ours:.0f} MiB after ours, "
-          f"{rss_after_raw:.0f} MiB after raw COPY")
+    print(
+        f"peak RSS: {rss_after_generate:.0f} MiB after generation, {rss_after_ours:.0f} MiB after ours, "
+        f"{rss_after_raw:.0f} MiB after raw COPY"
+    )
 
 
 if __name__ == "__main__":

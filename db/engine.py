@@ -29,9 +29,7 @@ def admin_url(settings: Settings | None = None) -> str:
 def app_url(settings: Settings | None = None) -> str:
     """URL of the non-owner application role on the same database."""
     settings = settings or get_settings()
-    url = make_url(admin_url(settings)).set(
-        username=settings.app_role, password=settings.app_password
-    )
+    url = make_url(admin_url(settings)).set(username=settings.app_role, password=settings.app_password)
     return url.render_as_string(hide_password=False)
 
 
@@ -44,9 +42,7 @@ def ensure_database(settings: Settings | None = None) -> None:
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            exists = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": APP_DATABASE}
-            )
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": APP_DATABASE})
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{APP_DATABASE}"'))
     finally:

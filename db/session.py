@@ -34,7 +34,10 @@ _SET_CONTEXT = text(
 
 
 def set_context(
-    session: Session, tenant: Tenant | None, flow_run_id: uuid.UUID | None = None, step_name: str | None = None
+    session: Session,
+    tenant: Tenant | None,
+    flow_run_id: uuid.UUID | None = None,
+    step_name: str | None = None,
 ) -> None:
     """Set (or clear, with ``None``) the tenant, flow and step context of the current transaction."""
     session.execute(

@@ -22,13 +22,23 @@ STEPS = (data_import, attribute_mapping, data_cleansing, inventory, dependencies
 
 @flow(name="discovery", flow_run_name="discovery")
 def discovery_flow(
-    client_account_id: uuid.UUID, engagement_id: uuid.UUID, master_flow_id: uuid.UUID,
-    input_handoff_id: uuid.UUID | None = None, params: dict[str, Any] | None = None,
+    client_account_id: uuid.UUID,
+    engagement_id: uuid.UUID,
+    master_flow_id: uuid.UUID,
+    input_handoff_id: uuid.UUID | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Import the inventory and dependency files and build the engagement's asset inventory.
 
     Writes data_imports, raw_import_records, import_field_mappings, assets and
     asset_dependencies; on failure all of it is undone and the run ends ``RolledBack``.
     """
-    return run_phase(DISCOVERY, STEPS, client_account_id=client_account_id, engagement_id=engagement_id,
-                     master_flow_id=master_flow_id, input_handoff_id=input_handoff_id, params=params or {})
+    return run_phase(
+        DISCOVERY,
+        STEPS,
+        client_account_id=client_account_id,
+        engagement_id=engagement_id,
+        master_flow_id=master_flow_id,
+        input_handoff_id=input_handoff_id,
+        params=params or {},
+    )

@@ -46,17 +46,26 @@ def master_flow(
     if "discovery" in chosen and not inventory:
         raise ValueError("discovery needs an inventory file")
     master_flow_id = uuid.UUID(str(flow_run.id))
-    params = {"inventory": inventory, "dependencies": dependencies or [], "max_wave_size": max_wave_size,
-              "start_date": start_date, "as_of": as_of, "inject_failures": inject_failures or {}}
+    params = {
+        "inventory": inventory,
+        "dependencies": dependencies or [],
+        "max_wave_size": max_wave_size,
+        "start_date": start_date,
+        "as_of": as_of,
+        "inject_failures": inject_failures or {},
+    }
     with tenant_session(None) as session:
         tenant = ensure_tenant(session=session, client=client, engagement=engagement)
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:
             raise TenantContextError(f"{client} / {engagement} already has a master run in progress")
         with tenant_session(tenant) as session:
-            create_master_flow(session=session, tenant=tenant, master_flow_id=master_flow_id,
-                               parameters={"client": client, "engagement": engagement, "phases": chosen,
-                                           **params})
+            create_master_flow(
+                session=session,
+                tenant=tenant,
+                master_flow_id=master_flow_id,
+                parameters={"client": client, "engagement": engagement, "phases": chosen, **params},
+            )
             handoff = None
             if chosen[0] != "discovery":
                 previous = latest_accepted_handoff(session=session, target_phase=chosen[0])
@@ -66,23 +75,36 @@ def master_flow(
         results = []
         for phase in chosen:
             state = PHASE_FLOWS[phase](
-                client_account_id=tenant.client_account_id, engagement_id=tenant.engagement_id,
-                master_flow_id=master_flow_id, input_handoff_id=handoff, params=params, return_state=True,
+                client_account_id=tenant.client_account_id,
+                engagement_id=tenant.engagement_id,
+                master_flow_id=master_flow_id,
+                input_handoff_id=handoff,
+                params=params,
+                return_state=True,
             )
             if not state.is_completed():
                 rolled_back = state.name == ROLLED_BACK
                 with tenant_session(tenant) as session:
-                    update_master_flow(session=session, master_flow_id=master_flow_id,
-                                       status="rolled_back" if rolled_back else "failed",
-                                       status_reason=state.message, current_phase=phase)
+                    update_master_flow(
+                        session=session,
+                        master_flow_id=master_flow_id,
+                        status="rolled_back" if rolled_back else "failed",
+                        status_reason=state.message,
+                        current_phase=phase,
+                    )
                 return Failed(message=f"{phase}: {state.message}")
             result = state.result()
             results.append(result)
             handoff = uuid.UUID(result["handoff_id"])
         summary = {"phases": [{"phase": r["phase"], "phase_flow_id": r["phase_flow_id"]} for r in results]}
         with tenant_session(tenant) as session:
-            update_master_flow(session=session, master_flow_id=master_flow_id, status="completed",
-                               progress=1.0, summary=summary)
+            update_master_flow(
+                session=session,
+                master_flow_id=master_flow_id,
+                status="completed",
+                progress=1.0,
+                summary=summary,
+            )
     create_markdown_artifact(
         key=f"master-summary-{str(tenant.engagement_id)[:8]}",
         markdown=_summary_markdown(client, engagement, master_flow_id, results),
@@ -91,8 +113,9 @@ def master_flow(
     return {"master_flow_id": str(master_flow_id), "status": "completed", **summary}
 
 
-def _summary_markdown(client: str, engagement: str, master_flow_id: uuid.UUID,
-                      results: list[dict[str, Any]]) -> str:
+def _summary_markdown(
+    client: str, engagement: str, master_flow_id: uuid.UUID, results: list[dict[str, Any]]
+) -> str:
     lines = [f"# {client} / {engagement}", f"Master run `{master_flow_id}`: completed", ""]
     for result in results:
         lines.append(f"## {result['phase']}")

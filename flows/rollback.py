@@ -16,8 +16,12 @@ from tasks.rollback import rollback_phases
 
 
 @flow(name="rollback")
-def rollback_flow(master_flow_id: uuid.UUID, phase: str = "discovery", cascade: bool = True,
-                  reason: str = "rollback requested") -> dict[str, Any]:
+def rollback_flow(
+    master_flow_id: uuid.UUID,
+    phase: str = "discovery",
+    cascade: bool = True,
+    reason: str = "rollback requested",
+) -> dict[str, Any]:
     """Undo ``phase`` of a master run — and, with ``cascade``, every later phase first.
 
     Without cascade, a phase whose later phases are still in place is refused: their data
@@ -32,8 +36,11 @@ def rollback_flow(master_flow_id: uuid.UUID, phase: str = "discovery", cascade: 
         raise ValueError(f"no master run {master_flow_id}")
     tenant = located[1]
     with tenant_session(tenant) as session:
-        done = [(p.id, p.phase) for p in phase_flows(session=session, master_flow_id=master_flow_id)
-                if p.status == "completed"]
+        done = [
+            (p.id, p.phase)
+            for p in phase_flows(session=session, master_flow_id=master_flow_id)
+            if p.status == "completed"
+        ]
     later = [(i, p) for i, p in done if PHASES.index(p) > PHASES.index(phase)]
     target = [(i, p) for i, p in done if p == phase]
     if not target:
@@ -41,8 +48,17 @@ def rollback_flow(master_flow_id: uuid.UUID, phase: str = "discovery", cascade: 
     if later and not cascade:
         raise ValueError(f"later phases {[p for _, p in later]} build on {phase}: roll back with cascade")
     ordered = sorted(later + target, key=lambda item: PHASES.index(item[1]), reverse=True)
-    report = rollback_phases(tenant=tenant, master_flow_id=master_flow_id, phase_flows=ordered,
-                             scope="cascade" if later else "phase", reason=reason,
-                             rollback_flow_run_id=uuid.UUID(str(flow_run.id)))
-    return {"master_flow_id": str(master_flow_id), "phases": [p for _, p in ordered],
-            "rows_undone": report["rows_undone"], "integrity_check": report["integrity_check"]}
+    report = rollback_phases(
+        tenant=tenant,
+        master_flow_id=master_flow_id,
+        phase_flows=ordered,
+        scope="cascade" if later else "phase",
+        reason=reason,
+        rollback_flow_run_id=uuid.UUID(str(flow_run.id)),
+    )
+    return {
+        "master_flow_id": str(master_flow_id),
+        "phases": [p for _, p in ordered],
+        "rows_undone": report["rows_undone"],
+        "integrity_check": report["integrity_check"],
+    }

@@ -17,14 +17,22 @@ from mfactory.settings import PACKAGE_DATA
 
 # This machine-local tool has no network: keep Prefect and CrewAI from phoning home
 # (CrewAI's telemetry otherwise hangs at exit). Set before either library is imported.
-for _name, _value in (("PREFECT_SERVER_ANALYTICS_ENABLED", "false"), ("CREWAI_DISABLE_TELEMETRY", "true"),
-                      ("OTEL_SDK_DISABLED", "true"), ("CREWAI_TRACING_ENABLED", "false")):
+for _name, _value in (
+    ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+    ("CREWAI_DISABLE_TELEMETRY", "true"),
+    ("OTEL_SDK_DISABLED", "true"),
+    ("CREWAI_TRACING_ENABLED", "false"),
+):
     os.environ.setdefault(_name, _value)
 
-app = typer.Typer(help="Migration Factory: carry a data centre's inventory through a cloud migration.",
-                  no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help="The database in use (embedded PostgreSQL unless DATABASE_URL is set).",
-                     no_args_is_help=True)
+app = typer.Typer(
+    help="Migration Factory: carry a data centre's inventory through a cloud migration.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(
+    help="The database in use (embedded PostgreSQL unless DATABASE_URL is set).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
@@ -59,8 +67,13 @@ def demo(
     max_wave_size: Annotated[int, typer.Option(help="Most assets in one wave.")] = 25,
 ) -> None:
     """Run the full master flow on the shipped sample for a demo tenant; prints the master flow id."""
-    _run_master(client=DEMO_CLIENT, engagement=DEMO_ENGAGEMENT, inventory=str(SAMPLE_INVENTORY),
-                dependencies=[str(SAMPLE_DEPENDENCIES)], max_wave_size=max_wave_size)
+    _run_master(
+        client=DEMO_CLIENT,
+        engagement=DEMO_ENGAGEMENT,
+        inventory=str(SAMPLE_INVENTORY),
+        dependencies=[str(SAMPLE_DEPENDENCIES)],
+        max_wave_size=max_wave_size,
+    )
 
 
 @app.command()
@@ -69,14 +82,22 @@ def run(
     engagement: Annotated[str, typer.Option(help="Engagement name (created if new).")],
     inventory: Annotated[Path | None, typer.Option(help="Inventory export (CSV/XLSX).")] = None,
     dependencies: Annotated[list[Path] | None, typer.Option(help="Dependency export(s); repeatable.")] = None,
-    phases: Annotated[list[str] | None, typer.Option(help="Phase(s) to run; repeatable. Default: all.")] = None,
+    phases: Annotated[
+        list[str] | None, typer.Option(help="Phase(s) to run; repeatable. Default: all.")
+    ] = None,
     max_wave_size: Annotated[int, typer.Option(help="Most assets in one wave.")] = 25,
     start_date: Annotated[str | None, typer.Option(help="First wave's start date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Run the master flow for one engagement."""
-    _run_master(client=client, engagement=engagement, inventory=str(inventory) if inventory else None,
-                dependencies=[str(d) for d in dependencies or []], phases=phases or None,
-                max_wave_size=max_wave_size, start_date=start_date)
+    _run_master(
+        client=client,
+        engagement=engagement,
+        inventory=str(inventory) if inventory else None,
+        dependencies=[str(d) for d in dependencies or []],
+        phases=phases or None,
+        max_wave_size=max_wave_size,
+        start_date=start_date,
+    )
 
 
 def _print_status(master_flow_id: uuid.UUID | None, *, as_json: bool) -> None:
@@ -104,7 +125,9 @@ def _print_status(master_flow_id: uuid.UUID | None, *, as_json: bool) -> None:
 
 @app.command()
 def status(
-    master_flow: Annotated[str | None, typer.Option("--master-flow", help="Master flow id (default: latest).")] = None,
+    master_flow: Annotated[
+        str | None, typer.Option("--master-flow", help="Master flow id (default: latest).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
 ) -> None:
     """Report a master run (default: the latest), its phase subflows and their steps."""
@@ -164,8 +187,9 @@ def generate(
     """Write a realistic synthetic inventory.csv + dependencies.csv of any size."""
     from mfactory.synthetic import write_inventory
 
-    inventory_path, dependencies_path = write_inventory(out, assets, seed=seed,
-                                                        dependencies_per_asset=dependencies_per_asset)
+    inventory_path, dependencies_path = write_inventory(
+        out, assets, seed=seed, dependencies_per_asset=dependencies_per_asset
+    )
     typer.echo(f"{inventory_path}\n{dependencies_path}")
 
 

@@ -34,9 +34,14 @@ def gate_and_handoff(ctx: PhaseContext) -> uuid.UUID:
         package["gate_rows"] = len(frame)
         package["assets_run_id"] = str(ctx.assets_run_id)
         handoff_id = create_handoff(
-            session=session, tenant=ctx.tenant, source_phase_flow_id=ctx.phase_flow_id,
-            source_phase=ctx.phase, target_phase=next_phase(ctx.phase), package=package,
-            validation_results=validation, status="accepted" if validation["success"] else "rejected",
+            session=session,
+            tenant=ctx.tenant,
+            source_phase_flow_id=ctx.phase_flow_id,
+            source_phase=ctx.phase,
+            target_phase=next_phase(ctx.phase),
+            package=package,
+            validation_results=validation,
+            status="accepted" if validation["success"] else "rejected",
         )
     create_table_artifact(
         key=_artifact_key(ctx, "quality-gate"),
@@ -47,8 +52,8 @@ def gate_and_handoff(ctx: PhaseContext) -> uuid.UUID:
         raise QualityGateFailed(ctx.phase, validation)
     create_markdown_artifact(
         key=_artifact_key(ctx, "handoff"),
-        markdown=f"### {ctx.phase} handoff\n\n" + "\n".join(f"- **{k}**: {v}" for k, v in package.items()
-                                                            if k != "data_import_ids"),
+        markdown=f"### {ctx.phase} handoff\n\n"
+        + "\n".join(f"- **{k}**: {v}" for k, v in package.items() if k != "data_import_ids"),
         description=f"{ctx.phase} -> {next_phase(ctx.phase) or 'end'}",
     )
     return handoff_id

@@ -41,14 +41,20 @@ def _data_run_of_handoff(tenant: Tenant, handoff_id: uuid.UUID, phase: str) -> u
             raise TenantContextError(f"handoff {handoff_id} does not exist for this engagement")
         if handoff.target_phase != phase or handoff.status not in ("accepted", "consumed"):
             raise TenantContextError(
-                f"handoff {handoff_id} is {handoff.status} for {handoff.target_phase}, not accepted for {phase}"
+                f"handoff {handoff_id} is {handoff.status} for {handoff.target_phase}, "
+                f"not accepted for {phase}"
             )
         return uuid.UUID(handoff.package["assets_run_id"])
 
 
 def run_phase(
-    phase: str, steps: Sequence[Task[[PhaseContext], dict[str, Any]]], *, client_account_id: uuid.UUID,
-    engagement_id: uuid.UUID, master_flow_id: uuid.UUID, input_handoff_id: uuid.UUID | None,
+    phase: str,
+    steps: Sequence[Task[[PhaseContext], dict[str, Any]]],
+    *,
+    client_account_id: uuid.UUID,
+    engagement_id: uuid.UUID,
+    master_flow_id: uuid.UUID,
+    input_handoff_id: uuid.UUID | None,
     params: dict[str, Any],
 ) -> dict[str, Any] | State[Any]:
     """Run ``steps`` of ``phase`` inside the current (phase) flow run."""
@@ -57,12 +63,25 @@ def run_phase(
     phase_flow_id = uuid.UUID(str(flow_run.id))
     tenant = Tenant(client_account_id=client_account_id, engagement_id=engagement_id)
     data_run_id = _data_run_of_handoff(tenant, input_handoff_id, phase) if input_handoff_id else None
-    ctx = PhaseContext(client_account_id=client_account_id, engagement_id=engagement_id,
-                       master_flow_id=master_flow_id, phase_flow_id=phase_flow_id, phase=phase,
-                       input_handoff_id=input_handoff_id, data_run_id=data_run_id, params=params)
+    ctx = PhaseContext(
+        client_account_id=client_account_id,
+        engagement_id=engagement_id,
+        master_flow_id=master_flow_id,
+        phase_flow_id=phase_flow_id,
+        phase=phase,
+        input_handoff_id=input_handoff_id,
+        data_run_id=data_run_id,
+        params=params,
+    )
     with tenant_session(tenant) as session:
-        create_phase_flow(session=session, tenant=tenant, phase_flow_id=phase_flow_id,
-                          master_flow_id=master_flow_id, phase=phase, input_handoff_id=input_handoff_id)
+        create_phase_flow(
+            session=session,
+            tenant=tenant,
+            phase_flow_id=phase_flow_id,
+            master_flow_id=master_flow_id,
+            phase=phase,
+            input_handoff_id=input_handoff_id,
+        )
         if input_handoff_id is not None:
             consume_handoff(session=session, handoff_id=input_handoff_id, target_phase_flow_id=phase_flow_id)
         update_master_flow(session=session, master_flow_id=master_flow_id, current_phase=phase)
@@ -76,14 +95,30 @@ def run_phase(
         update_progress_artifact(artifact_id=progress, progress=100.0)
     except Exception as exc:
         reason = f"{phase} failed: {type(exc).__name__}: {exc}"
-        report = rollback_phases(tenant=tenant, master_flow_id=master_flow_id,
-                                 phase_flows=[(phase_flow_id, phase)], scope="phase", reason=reason)
-        return Failed(name=ROLLED_BACK, message=f"{reason} — rolled back {report['rows_undone']} row(s)",
-                      data=exc)
+        report = rollback_phases(
+            tenant=tenant,
+            master_flow_id=master_flow_id,
+            phase_flows=[(phase_flow_id, phase)],
+            scope="phase",
+            reason=reason,
+        )
+        return Failed(
+            name=ROLLED_BACK, message=f"{reason} — rolled back {report['rows_undone']} row(s)", data=exc
+        )
     with tenant_session(tenant) as session:
-        update_phase_flow(session=session, phase_flow_id=phase_flow_id, status="completed", progress=1.0,
-                          summary={"steps": metrics, "handoff_id": str(handoff_id)})
-        update_master_flow(session=session, master_flow_id=master_flow_id,
-                           progress=(PHASES.index(phase) + 1) / len(PHASES))
-    return {"phase": phase, "phase_flow_id": str(phase_flow_id), "handoff_id": str(handoff_id),
-            "steps": metrics}
+        update_phase_flow(
+            session=session,
+            phase_flow_id=phase_flow_id,
+            status="completed",
+            progress=1.0,
+            summary={"steps": metrics, "handoff_id": str(handoff_id)},
+        )
+        update_master_flow(
+            session=session, master_flow_id=master_flow_id, progress=(PHASES.index(phase) + 1) / len(PHASES)
+        )
+    return {
+        "phase": phase,
+        "phase_flow_id": str(phase_flow_id),
+        "handoff_id": str(handoff_id),
+        "steps": metrics,
+    }

@@ -10,11 +10,22 @@ from pydantic import BaseModel, Field
 from db.session import Tenant
 
 DISCOVERY, ASSESSMENT, PLANNING, EXECUTION, MODERNIZATION = (
-    "discovery", "assessment", "planning", "execution", "modernization",
+    "discovery",
+    "assessment",
+    "planning",
+    "execution",
+    "modernization",
 )
 PHASES: tuple[str, ...] = (DISCOVERY, ASSESSMENT, PLANNING, EXECUTION, MODERNIZATION)
 STEPS: dict[str, tuple[str, ...]] = {
-    DISCOVERY: ("data_import", "attribute_mapping", "data_cleansing", "inventory", "dependencies", "tech_debt"),
+    DISCOVERY: (
+        "data_import",
+        "attribute_mapping",
+        "data_cleansing",
+        "inventory",
+        "dependencies",
+        "tech_debt",
+    ),
     ASSESSMENT: ("overview", "treatment", "wave_planning", "roadmap", "editor"),
     PLANNING: ("overview", "timeline", "resource", "target"),
     EXECUTION: ("overview", "rehost", "replatform", "cutover", "reports"),

@@ -21,7 +21,9 @@ class QualityGateFailed(RuntimeError):
     """A phase's output did not pass its suite; carries the validation summary."""
 
     def __init__(self, suite: str, summary: dict[str, Any]):
-        failed = [f"{r['expectation']}({r.get('column') or ''})" for r in summary["results"] if not r["success"]]
+        failed = [
+            f"{r['expectation']}({r.get('column') or ''})" for r in summary["results"] if not r["success"]
+        ]
         super().__init__(f"quality gate {suite!r} failed: {', '.join(failed)}")
         self.suite, self.summary = suite, summary
 
@@ -54,8 +56,8 @@ def load_suite(name: str) -> Any:
 
 def validate_frame(suite_name: str, frame: pd.DataFrame) -> dict[str, Any]:
     """Validate ``frame`` against a suite; a compact, JSON-safe summary of the result."""
-    result = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-        load_suite(suite_name)
+    result = (
+        _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(load_suite(suite_name))
     )
     raw = result.to_json_dict()
     return {

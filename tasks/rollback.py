@@ -18,8 +18,13 @@ from mfactory.errors import RollbackIntegrityError
 
 
 def rollback_phases(
-    *, tenant: Tenant, master_flow_id: uuid.UUID, phase_flows: list[tuple[uuid.UUID, str]], scope: str,
-    reason: str, rollback_flow_run_id: uuid.UUID | None = None,
+    *,
+    tenant: Tenant,
+    master_flow_id: uuid.UUID,
+    phase_flows: list[tuple[uuid.UUID, str]],
+    scope: str,
+    reason: str,
+    rollback_flow_run_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Undo ``phase_flows`` ((id, phase), newest first) and record the rollback.
 
@@ -33,26 +38,52 @@ def rollback_phases(
             for phase_flow_id, phase in phase_flows:
                 report = undo_flow_changes(session=session, flow_run_id=phase_flow_id, undone_by=rollback_id)
                 log.append({"phase": phase, "phase_flow_id": str(phase_flow_id), **report})
-                update_phase_flow(session=session, phase_flow_id=phase_flow_id, status="rolled_back",
-                                  status_reason=reason)
-                mark_steps(session=session, phase_flow_id=phase_flow_id, from_status="completed",
-                           to_status="rolled_back")
+                update_phase_flow(
+                    session=session, phase_flow_id=phase_flow_id, status="rolled_back", status_reason=reason
+                )
+                mark_steps(
+                    session=session,
+                    phase_flow_id=phase_flow_id,
+                    from_status="completed",
+                    to_status="rolled_back",
+                )
                 mark_handoffs_from(session=session, source_phase_flow_id=phase_flow_id, status="rolled_back")
-            update_master_flow(session=session, master_flow_id=master_flow_id, status="rolled_back",
-                               status_reason=reason, current_phase=phase_flows[-1][1] if phase_flows else None)
-            integrity = {"passed": True, "rows_checked": sum(e["rows_checked"] for e in log),
-                         "mismatches": 0}
+            update_master_flow(
+                session=session,
+                master_flow_id=master_flow_id,
+                status="rolled_back",
+                status_reason=reason,
+                current_phase=phase_flows[-1][1] if phase_flows else None,
+            )
+            integrity = {"passed": True, "rows_checked": sum(e["rows_checked"] for e in log), "mismatches": 0}
             rows = sum(e["rows_undone"] for e in log)
-            record_rollback(session=session, tenant=tenant, master_flow_id=master_flow_id,
-                            phase_flow_ids=[p for p, _ in phase_flows], scope=scope, reason=reason,
-                            status="completed", rows_undone=rows, log=log, integrity_check=integrity,
-                            rollback_flow_run_id=rollback_flow_run_id)
+            record_rollback(
+                session=session,
+                tenant=tenant,
+                master_flow_id=master_flow_id,
+                phase_flow_ids=[p for p, _ in phase_flows],
+                scope=scope,
+                reason=reason,
+                status="completed",
+                rows_undone=rows,
+                log=log,
+                integrity_check=integrity,
+                rollback_flow_run_id=rollback_flow_run_id,
+            )
     except RollbackIntegrityError as exc:
         with tenant_session(tenant) as session:
-            record_rollback(session=session, tenant=tenant, master_flow_id=master_flow_id,
-                            phase_flow_ids=[p for p, _ in phase_flows], scope=scope, reason=reason,
-                            status="failed", rows_undone=0, log=log,
-                            integrity_check={"passed": False, "error": str(exc)},
-                            rollback_flow_run_id=rollback_flow_run_id)
+            record_rollback(
+                session=session,
+                tenant=tenant,
+                master_flow_id=master_flow_id,
+                phase_flow_ids=[p for p, _ in phase_flows],
+                scope=scope,
+                reason=reason,
+                status="failed",
+                rows_undone=0,
+                log=log,
+                integrity_check={"passed": False, "error": str(exc)},
+                rollback_flow_run_id=rollback_flow_run_id,
+            )
         raise
     return {"scope": scope, "rows_undone": rows, "integrity_check": integrity, "log": log}

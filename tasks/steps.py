@@ -46,8 +46,12 @@ def _is_transient(task_obj: Task[Any, Any], run: Any, state: Any) -> bool:
 
 def _describe(exc: BaseException) -> dict[str, Any]:
     where = {k: getattr(exc, k) for k in ("file", "row", "column") if getattr(exc, k, None) is not None}
-    return {"type": type(exc).__name__, "message": str(exc), **where,
-            "traceback": traceback.format_exception(exc)[-3:]}
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        **where,
+        "traceback": traceback.format_exception(exc)[-3:],
+    }
 
 
 def _inject_fault(ctx: PhaseContext, name: str, attempt: int) -> None:
@@ -63,28 +67,52 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
     attempt = max(int(task_run.run_count or 1), 1)
     task_run_id = task_run.id
     with tenant_session(ctx.tenant) as session:
-        start_step(session=session, tenant=ctx.tenant, phase_flow_id=ctx.phase_flow_id, name=name,
-                   position=steps.index(name) + 1, task_run_id=task_run_id, retry_count=attempt - 1)
+        start_step(
+            session=session,
+            tenant=ctx.tenant,
+            phase_flow_id=ctx.phase_flow_id,
+            name=name,
+            position=steps.index(name) + 1,
+            task_run_id=task_run_id,
+            retry_count=attempt - 1,
+        )
     try:
         with tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id, step_name=name) as session:
             undone = 0
             if attempt > 1:
-                undone = undo_flow_changes(session=session, flow_run_id=ctx.phase_flow_id,
-                                           undone_by=ctx.phase_flow_id, step_name=name)["rows_undone"]
+                undone = undo_flow_changes(
+                    session=session,
+                    flow_run_id=ctx.phase_flow_id,
+                    undone_by=ctx.phase_flow_id,
+                    step_name=name,
+                )["rows_undone"]
             metrics = work(session, ctx)
             if undone:
                 metrics["rows_undone_from_earlier_attempt"] = undone
         _inject_fault(ctx, name, attempt)
     except BaseException as exc:
         with tenant_session(ctx.tenant) as session:
-            finish_step(session=session, phase_flow_id=ctx.phase_flow_id, name=name, status="failed",
-                        metrics=None, error=_describe(exc))
+            finish_step(
+                session=session,
+                phase_flow_id=ctx.phase_flow_id,
+                name=name,
+                status="failed",
+                metrics=None,
+                error=_describe(exc),
+            )
         raise
     with tenant_session(ctx.tenant) as session:
-        finish_step(session=session, phase_flow_id=ctx.phase_flow_id, name=name, status="completed",
-                    metrics=metrics, error=None)
-        update_phase_flow(session=session, phase_flow_id=ctx.phase_flow_id,
-                          progress=(steps.index(name) + 1) / len(steps))
+        finish_step(
+            session=session,
+            phase_flow_id=ctx.phase_flow_id,
+            name=name,
+            status="completed",
+            metrics=metrics,
+            error=None,
+        )
+        update_phase_flow(
+            session=session, phase_flow_id=ctx.phase_flow_id, progress=(steps.index(name) + 1) / len(steps)
+        )
     return metrics
 
 

@@ -17,10 +17,26 @@ from db.models.planning import AssetDependency, MigrationWave
 from db.models.tenancy import ClientAccount, Engagement
 
 __all__ = [
-    "SCHEMA", "AgentLearningPattern", "Asset", "AssetDependency", "Base", "ChangeLog",
-    "ClientAccount", "DataImport", "Engagement", "Feedback", "FlowHandoff", "FlowRollback",
-    "ImportFieldMapping", "LlmUsageLog", "MasterFlow", "MigrationWave", "PhaseFlow", "PhaseStep",
-    "RawImportRecord", "SecurityAuditLog",
+    "SCHEMA",
+    "AgentLearningPattern",
+    "Asset",
+    "AssetDependency",
+    "Base",
+    "ChangeLog",
+    "ClientAccount",
+    "DataImport",
+    "Engagement",
+    "Feedback",
+    "FlowHandoff",
+    "FlowRollback",
+    "ImportFieldMapping",
+    "LlmUsageLog",
+    "MasterFlow",
+    "MigrationWave",
+    "PhaseFlow",
+    "PhaseStep",
+    "RawImportRecord",
+    "SecurityAuditLog",
 ]
 
 # Tables whose rows belong to one engagement (RLS + composite tenant FK).
@@ -30,6 +46,12 @@ TENANT_TABLES = tuple(
 # Data tables whose changes a flow makes are captured in change_log for rollback. The run
 # record itself (flows, steps, handoffs, rollbacks, logs) is history and is not undone.
 CAPTURED_TABLES = (
-    "data_imports", "raw_import_records", "import_field_mappings", "migration_waves", "assets",
-    "asset_dependencies", "agent_learning_patterns", "feedback",
+    "data_imports",
+    "raw_import_records",
+    "import_field_mappings",
+    "migration_waves",
+    "assets",
+    "asset_dependencies",
+    "agent_learning_patterns",
+    "feedback",
 )

@@ -18,10 +18,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models.base import Base, TenantMixin, created_at, one_of, tenant_ref, tenant_table_args, uuid_pk
 from mfactory.settings import EMBEDDING_DIM
 
-ASSET_TYPES = ("server", "virtual_machine", "database", "application", "network_device",
-               "storage", "container", "load_balancer", "other")
-SIX_R = ("rehost", "replatform", "refactor", "rearchitect", "rewrite", "repurchase",
-         "retire", "retain", "relocate")
+ASSET_TYPES = (
+    "server",
+    "virtual_machine",
+    "database",
+    "application",
+    "network_device",
+    "storage",
+    "container",
+    "load_balancer",
+    "other",
+)
+SIX_R = (
+    "rehost",
+    "replatform",
+    "refactor",
+    "rearchitect",
+    "rewrite",
+    "repurchase",
+    "retire",
+    "retain",
+    "relocate",
+)
 DECIDERS = ("rules", "agent", "user")
 ENVIRONMENTS = ("production", "staging", "test", "development", "dr", "other")
 CRITICALITY = ("low", "medium", "high", "critical")

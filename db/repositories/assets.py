@@ -32,8 +32,11 @@ def _python(value: Any) -> Any:
 
 def copy_assets(*, session: Session, tenant: Tenant, frame: pd.DataFrame) -> list[uuid.UUID]:
     """COPY ``frame`` (columns named like assets columns; others ignored) into assets."""
-    columns = [c for c in frame.columns if c in ASSET_COLUMNS and c not in ("id", "client_account_id",
-                                                                              "engagement_id")]
+    columns = [
+        c
+        for c in frame.columns
+        if c in ASSET_COLUMNS and c not in ("id", "client_account_id", "engagement_id")
+    ]
     ids = [uuid.uuid4() for _ in range(len(frame))]
     values = frame[columns].astype(object).to_numpy()
     json_positions = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
@@ -46,8 +49,12 @@ def copy_assets(*, session: Session, tenant: Tenant, frame: pd.DataFrame) -> lis
                     cells[i] = Jsonb(cells[i])
             yield (asset_id, tenant.client_account_id, tenant.engagement_id, *cells)
 
-    copy_into(session=session, table="assets", columns=["id", "client_account_id", "engagement_id", *columns],
-              rows=rows())
+    copy_into(
+        session=session,
+        table="assets",
+        columns=["id", "client_account_id", "engagement_id", *columns],
+        rows=rows(),
+    )
     return ids
 
 
@@ -60,8 +67,15 @@ def count_assets(*, session: Session, master_flow_id: uuid.UUID) -> int:
 
 
 def link_dependencies(
-    *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, data_import_id: uuid.UUID,
-    source_column: str, target_column: str, type_column: str | None, port_column: str | None,
+    *,
+    session: Session,
+    tenant: Tenant,
+    master_flow_id: uuid.UUID,
+    data_import_id: uuid.UUID,
+    source_column: str,
+    target_column: str,
+    type_column: str | None,
+    port_column: str | None,
     protocol_column: str | None,
 ) -> dict[str, int]:
     """Create asset_dependencies from a dependency import by matching names (set-based).
@@ -69,6 +83,7 @@ def link_dependencies(
     Names match an asset's asset_name, hostname or FQDN (case-insensitive); rows whose ends
     do not both match an asset of this run are counted as unresolved, not guessed.
     """
+
     def field(column: str | None) -> str:
         return "NULL" if column is None else f"NULLIF(btrim(r.record ->> {_quote(column)}), '')"
 
@@ -118,8 +133,12 @@ def _quote(literal: str) -> str:
 
 
 def apply_end_of_support(
-    *, session: Session, master_flow_id: uuid.UUID, os_rules: list[dict[str, Any]],
-    db_rules: list[dict[str, Any]], today: dt.date,
+    *,
+    session: Session,
+    master_flow_id: uuid.UUID,
+    os_rules: list[dict[str, Any]],
+    db_rules: list[dict[str, Any]],
+    today: dt.date,
 ) -> dict[str, int]:
     """Set end_of_support_date from lifecycle rules (regex on OS name / DB text), set-based."""
     import json
@@ -153,11 +172,18 @@ def apply_end_of_support(
                        AND eos < :today + interval '1 year') AS within_a_year
             """
         ),
-        {"os": json.dumps(os_rules, default=str), "db": json.dumps(db_rules, default=str),
-         "m": master_flow_id, "today": today},
+        {
+            "os": json.dumps(os_rules, default=str),
+            "db": json.dumps(db_rules, default=str),
+            "m": master_flow_id,
+            "today": today,
+        },
     ).one()
-    return {"with_lifecycle": int(result.matched), "end_of_support_past": int(result.past),
-            "end_of_support_within_a_year": int(result.within_a_year)}
+    return {
+        "with_lifecycle": int(result.matched),
+        "end_of_support_past": int(result.past),
+        "end_of_support_within_a_year": int(result.within_a_year),
+    }
 
 
 def load_assets(*, session: Session, master_flow_id: uuid.UUID, columns: list[str]) -> pd.DataFrame:

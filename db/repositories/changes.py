@@ -35,10 +35,7 @@ def pending_change_count(*, session: Session, flow_run_id: uuid.UUID) -> int:
     """How many captured changes of a flow are not undone yet."""
     return int(
         session.execute(
-            text(
-                "SELECT count(*) FROM migration.change_log"
-                " WHERE flow_run_id = :f AND undone_at IS NULL"
-            ),
+            text("SELECT count(*) FROM migration.change_log WHERE flow_run_id = :f AND undone_at IS NULL"),
             {"f": flow_run_id},
         ).scalar_one()
     )

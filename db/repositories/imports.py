@@ -15,14 +15,22 @@ from db.repositories.bulk import copy_into
 from db.session import Tenant
 
 RAW_COLUMNS = (
-    "id", "client_account_id", "engagement_id", "data_import_id", "sheet_name", "row_number", "record",
+    "id",
+    "client_account_id",
+    "engagement_id",
+    "data_import_id",
+    "sheet_name",
+    "row_number",
+    "record",
     "is_valid",
 )
 
 
 def create_data_import(*, session: Session, tenant: Tenant, **values: Any) -> DataImport:
     row = DataImport(
-        id=uuid.uuid4(), client_account_id=tenant.client_account_id, engagement_id=tenant.engagement_id,
+        id=uuid.uuid4(),
+        client_account_id=tenant.client_account_id,
+        engagement_id=tenant.engagement_id,
         **values,
     )
     session.add(row)
@@ -35,10 +43,20 @@ def copy_raw_records(
 ) -> pd.Series:
     """COPY every row of ``frame`` (index = file row number) as JSONB; returns row -> raw id."""
     ids = [uuid.uuid4() for _ in range(len(frame))]
-    records = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(frame) else []
+    records = (
+        frame.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(frame) else []
+    )
     rows = (
-        (raw_id, tenant.client_account_id, tenant.engagement_id, data_import_id, sheet_name, int(n), record,
-         True)
+        (
+            raw_id,
+            tenant.client_account_id,
+            tenant.engagement_id,
+            data_import_id,
+            sheet_name,
+            int(n),
+            record,
+            True,
+        )
         for raw_id, n, record in zip(ids, frame.index, records, strict=True)
     )
     copy_into(session=session, table="raw_import_records", columns=RAW_COLUMNS, rows=rows)
@@ -46,7 +64,11 @@ def copy_raw_records(
 
 
 def save_field_mappings(
-    *, session: Session, tenant: Tenant, data_import_id: uuid.UUID, sheet_name: str,
+    *,
+    session: Session,
+    tenant: Tenant,
+    data_import_id: uuid.UUID,
+    sheet_name: str,
     mappings: list[dict[str, Any]],
 ) -> None:
     """Replace the mappings of one sheet of an import."""
@@ -58,8 +80,12 @@ def save_field_mappings(
     )
     session.add_all(
         ImportFieldMapping(
-            id=uuid.uuid4(), client_account_id=tenant.client_account_id,
-            engagement_id=tenant.engagement_id, data_import_id=data_import_id, sheet_name=sheet_name, **m,
+            id=uuid.uuid4(),
+            client_account_id=tenant.client_account_id,
+            engagement_id=tenant.engagement_id,
+            data_import_id=data_import_id,
+            sheet_name=sheet_name,
+            **m,
         )
         for m in mappings
     )
@@ -97,7 +123,8 @@ def mark_problems(*, session: Session, data_import_id: uuid.UUID, problems: pd.D
         return 0
     grouped = [
         {
-            "sheet_name": sheet, "row_number": int(row),
+            "sheet_name": sheet,
+            "row_number": int(row),
             "is_valid": not (group["severity"] == "row_rejected").any(),
             "errors": group[["column", "value", "reason", "severity"]].to_dict("records"),
         }

@@ -21,7 +21,9 @@ def engagement_lock(engagement_id: uuid.UUID) -> Iterator[bool]:
     """Yield True if this process now holds the engagement's run lock, False if another does."""
     with get_app_engine().connect() as conn:
         key = {"k": f"mfactory-run:{engagement_id}"}
-        acquired = bool(conn.execute(text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), key).scalar())
+        acquired = bool(
+            conn.execute(text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), key).scalar()
+        )
         conn.commit()
         try:
             yield acquired

@@ -17,7 +17,8 @@ GATE_QUERIES: dict[str, str] = {
           FROM migration.assets WHERE master_flow_id = :m""",
     "assessment": """
         SELECT a.id, a.asset_name, a.six_r_strategy, a.six_r_rationale, a.six_r_confidence, a.wave_id,
-               w.number AS wave_number, w.asset_count AS wave_size, (w.metrics ->> 'max_size')::int AS max_size
+               w.number AS wave_number, w.asset_count AS wave_size,
+               (w.metrics ->> 'max_size')::int AS max_size
           FROM migration.assets a LEFT JOIN migration.migration_waves w ON w.id = a.wave_id
          WHERE a.master_flow_id = :m""",
     "planning": """
@@ -61,7 +62,9 @@ def package_summary(*, session: Session, master_flow_id: uuid.UUID) -> dict[str,
         {"m": master_flow_id},
     ).one()
     return {
-        "assets": int(row.assets), "assets_checksum": row.assets_checksum,
-        "dependencies": int(row.dependencies), "waves": int(row.waves),
+        "assets": int(row.assets),
+        "assets_checksum": row.assets_checksum,
+        "dependencies": int(row.dependencies),
+        "waves": int(row.waves),
         "data_import_ids": [str(i) for i in row.data_import_ids or []],
     }

@@ -28,8 +28,15 @@ def create_master_flow(
     """Insert (or, on a Prefect flow retry, reuse) the master record keyed by the flow-run id."""
     session.execute(
         insert(MasterFlow)
-        .values(id=master_flow_id, **_tenant_values(tenant), status="running", parameters=parameters,
-                started_at=now(), progress=0.0, summary={})
+        .values(
+            id=master_flow_id,
+            **_tenant_values(tenant),
+            status="running",
+            parameters=parameters,
+            started_at=now(),
+            progress=0.0,
+            summary={},
+        )
         .on_conflict_do_update(index_elements=["id"], set_={"status": "running", "status_reason": None})
     )
 
@@ -41,13 +48,26 @@ def update_master_flow(*, session: Session, master_flow_id: uuid.UUID, **values:
 
 
 def create_phase_flow(
-    *, session: Session, tenant: Tenant, phase_flow_id: uuid.UUID, master_flow_id: uuid.UUID, phase: str,
+    *,
+    session: Session,
+    tenant: Tenant,
+    phase_flow_id: uuid.UUID,
+    master_flow_id: uuid.UUID,
+    phase: str,
     input_handoff_id: uuid.UUID | None,
 ) -> None:
     session.execute(
         insert(PhaseFlow)
-        .values(id=phase_flow_id, **_tenant_values(tenant), master_flow_id=master_flow_id, phase=phase,
-                status="running", started_at=now(), input_handoff_id=input_handoff_id, summary={})
+        .values(
+            id=phase_flow_id,
+            **_tenant_values(tenant),
+            master_flow_id=master_flow_id,
+            phase=phase,
+            status="running",
+            started_at=now(),
+            input_handoff_id=input_handoff_id,
+            summary={},
+        )
         .on_conflict_do_update(index_elements=["id"], set_={"status": "running", "status_reason": None})
     )
 
@@ -59,22 +79,46 @@ def update_phase_flow(*, session: Session, phase_flow_id: uuid.UUID, **values: A
 
 
 def start_step(
-    *, session: Session, tenant: Tenant, phase_flow_id: uuid.UUID, name: str, position: int,
-    task_run_id: uuid.UUID | None, retry_count: int,
+    *,
+    session: Session,
+    tenant: Tenant,
+    phase_flow_id: uuid.UUID,
+    name: str,
+    position: int,
+    task_run_id: uuid.UUID | None,
+    retry_count: int,
 ) -> None:
     """Mark a step running; a retry updates the same row (one row per step)."""
-    values = {"status": "running", "task_run_id": task_run_id, "retry_count": retry_count,
-              "started_at": now(), "finished_at": None, "error": None}
+    values = {
+        "status": "running",
+        "task_run_id": task_run_id,
+        "retry_count": retry_count,
+        "started_at": now(),
+        "finished_at": None,
+        "error": None,
+    }
     session.execute(
         insert(PhaseStep)
-        .values(id=uuid.uuid4(), **_tenant_values(tenant), phase_flow_id=phase_flow_id, name=name,
-                position=position, metrics={}, **values)
+        .values(
+            id=uuid.uuid4(),
+            **_tenant_values(tenant),
+            phase_flow_id=phase_flow_id,
+            name=name,
+            position=position,
+            metrics={},
+            **values,
+        )
         .on_conflict_do_update(index_elements=["phase_flow_id", "name"], set_=values)
     )
 
 
 def finish_step(
-    *, session: Session, phase_flow_id: uuid.UUID, name: str, status: str, metrics: dict[str, Any] | None,
+    *,
+    session: Session,
+    phase_flow_id: uuid.UUID,
+    name: str,
+    status: str,
+    metrics: dict[str, Any] | None,
     error: dict[str, Any] | None,
 ) -> None:
     step = session.scalars(
@@ -98,13 +142,25 @@ def mark_steps(*, session: Session, phase_flow_id: uuid.UUID, from_status: str, 
 
 
 def create_handoff(
-    *, session: Session, tenant: Tenant, source_phase_flow_id: uuid.UUID, source_phase: str,
-    target_phase: str | None, package: dict[str, Any], validation_results: dict[str, Any], status: str,
+    *,
+    session: Session,
+    tenant: Tenant,
+    source_phase_flow_id: uuid.UUID,
+    source_phase: str,
+    target_phase: str | None,
+    package: dict[str, Any],
+    validation_results: dict[str, Any],
+    status: str,
 ) -> uuid.UUID:
     handoff = FlowHandoff(
-        id=uuid.uuid4(), **_tenant_values(tenant), source_phase_flow_id=source_phase_flow_id,
-        source_phase=source_phase, target_phase=target_phase, package=package,
-        validation_results=validation_results, status=status,
+        id=uuid.uuid4(),
+        **_tenant_values(tenant),
+        source_phase_flow_id=source_phase_flow_id,
+        source_phase=source_phase,
+        target_phase=target_phase,
+        package=package,
+        validation_results=validation_results,
+        status=status,
     )
     session.add(handoff)
     session.flush()
@@ -188,20 +244,39 @@ def status_report(*, session: Session, master_flow_id: uuid.UUID) -> dict[str, A
 
 def mark_handoffs_from(*, session: Session, source_phase_flow_id: uuid.UUID, status: str) -> None:
     session.execute(
-        update(FlowHandoff).where(FlowHandoff.source_phase_flow_id == source_phase_flow_id).values(status=status)
+        update(FlowHandoff)
+        .where(FlowHandoff.source_phase_flow_id == source_phase_flow_id)
+        .values(status=status)
     )
 
 
 def record_rollback(
-    *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, phase_flow_ids: list[uuid.UUID],
-    scope: str, reason: str, status: str, rows_undone: int, log: list[Any], integrity_check: dict[str, Any],
+    *,
+    session: Session,
+    tenant: Tenant,
+    master_flow_id: uuid.UUID,
+    phase_flow_ids: list[uuid.UUID],
+    scope: str,
+    reason: str,
+    status: str,
+    rows_undone: int,
+    log: list[Any],
+    integrity_check: dict[str, Any],
     rollback_flow_run_id: uuid.UUID | None,
 ) -> uuid.UUID:
     row = FlowRollback(
-        id=uuid.uuid4(), **_tenant_values(tenant), master_flow_id=master_flow_id,
-        phase_flow_ids=[str(p) for p in phase_flow_ids], scope=scope, reason=reason, status=status,
-        rows_undone=rows_undone, log=log, integrity_check=integrity_check,
-        rollback_flow_run_id=rollback_flow_run_id, finished_at=now(),
+        id=uuid.uuid4(),
+        **_tenant_values(tenant),
+        master_flow_id=master_flow_id,
+        phase_flow_ids=[str(p) for p in phase_flow_ids],
+        scope=scope,
+        reason=reason,
+        status=status,
+        rows_undone=rows_undone,
+        log=log,
+        integrity_check=integrity_check,
+        rollback_flow_run_id=rollback_flow_run_id,
+        finished_at=now(),
     )
     session.add(row)
     session.flush()

@@ -24,7 +24,9 @@ def ensure_tenant(*, session: Session, client: str, engagement: str, create: boo
     return Tenant(client_account_id=row[0], engagement_id=row[1])
 
 
-def locate_master_flow(*, session: Session, master_flow_id: uuid.UUID | None) -> tuple[uuid.UUID, Tenant] | None:
+def locate_master_flow(
+    *, session: Session, master_flow_id: uuid.UUID | None
+) -> tuple[uuid.UUID, Tenant] | None:
     """The tenant of a master run (or of the latest run when no id is given)."""
     row = session.execute(
         text("SELECT master_flow_id, client_account_id, engagement_id FROM migration.locate_master_flow(:m)"),

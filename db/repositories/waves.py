@@ -18,12 +18,19 @@ def replace_waves(
     """Insert the run's waves (any earlier plan of the same run is removed first)."""
     from sqlalchemy import text
 
-    session.execute(text("UPDATE migration.assets SET wave_id = NULL WHERE master_flow_id = :m AND wave_id IS NOT NULL"),
-                    {"m": master_flow_id})
+    session.execute(
+        text("UPDATE migration.assets SET wave_id = NULL WHERE master_flow_id = :m AND wave_id IS NOT NULL"),
+        {"m": master_flow_id},
+    )
     session.execute(delete(MigrationWave).where(MigrationWave.master_flow_id == master_flow_id))
     rows = [
-        MigrationWave(id=uuid.uuid4(), client_account_id=tenant.client_account_id,
-                      engagement_id=tenant.engagement_id, master_flow_id=master_flow_id, **w)
+        MigrationWave(
+            id=uuid.uuid4(),
+            client_account_id=tenant.client_account_id,
+            engagement_id=tenant.engagement_id,
+            master_flow_id=master_flow_id,
+            **w,
+        )
         for w in waves
     ]
     session.add_all(rows)
@@ -32,9 +39,13 @@ def replace_waves(
 
 
 def load_waves(*, session: Session, master_flow_id: uuid.UUID) -> list[MigrationWave]:
-    return list(session.scalars(
-        select(MigrationWave).where(MigrationWave.master_flow_id == master_flow_id).order_by(MigrationWave.number)
-    ))
+    return list(
+        session.scalars(
+            select(MigrationWave)
+            .where(MigrationWave.master_flow_id == master_flow_id)
+            .order_by(MigrationWave.number)
+        )
+    )
 
 
 def set_wave(*, session: Session, wave_id: uuid.UUID, **values: Any) -> None:

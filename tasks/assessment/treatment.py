@@ -17,8 +17,19 @@ from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
 RULES_FILE = PACKAGE_DATA / "six_r_rules.yaml"
-COLUMNS = ["asset_name", "asset_type", "os_family", "os_name", "power_state", "environment", "description",
-           "cpu_utilization_avg", "end_of_support_date", "six_r_strategy", "six_r_locked"]
+COLUMNS = [
+    "asset_name",
+    "asset_type",
+    "os_family",
+    "os_name",
+    "power_state",
+    "environment",
+    "description",
+    "cpu_utilization_avg",
+    "end_of_support_date",
+    "six_r_strategy",
+    "six_r_locked",
+]
 
 
 @lru_cache(maxsize=4)
@@ -34,8 +45,9 @@ def derive_flags(assets: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     frame["idle"] = pd.to_numeric(frame["cpu_utilization_avg"], errors="coerce").lt(5).fillna(False)
     frame["is_db"] = frame["asset_type"].eq("database")
     frame["is_app"] = frame["asset_type"].eq("application")
-    frame["commercial_db"] = frame["description"].fillna("").str.contains(
-        r"oracle|sql server|db2", case=False, regex=True)
+    frame["commercial_db"] = (
+        frame["description"].fillna("").str.contains(r"oracle|sql server|db2", case=False, regex=True)
+    )
     return frame
 
 
@@ -66,12 +78,23 @@ def treat(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     decisions = decide(assets, rules, today)
     decisions["assessment_flow_id"] = ctx.phase_flow_id
-    update_assets(session=session, frame=decisions,
-                  columns=["six_r_strategy", "six_r_confidence", "six_r_rationale", "six_r_decided_by",
-                           "assessment_flow_id"])
-    return {"decided": len(decisions), "locked_kept": int(len(assets) - len(decisions)),
-            "by_strategy": decisions["six_r_strategy"].value_counts().to_dict(),
-            "rules_version": rules["version"]}
+    update_assets(
+        session=session,
+        frame=decisions,
+        columns=[
+            "six_r_strategy",
+            "six_r_confidence",
+            "six_r_rationale",
+            "six_r_decided_by",
+            "assessment_flow_id",
+        ],
+    )
+    return {
+        "decided": len(decisions),
+        "locked_kept": int(len(assets) - len(decisions)),
+        "by_strategy": decisions["six_r_strategy"].value_counts().to_dict(),
+        "rules_version": rules["version"],
+    }
 
 
 treatment = step_task(ASSESSMENT, "treatment", treat)

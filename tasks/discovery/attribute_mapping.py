@@ -59,10 +59,29 @@ def map_columns(headers: list[str]) -> list[ColumnMapping]:
 # --- the step --------------------------------------------------------------------------
 
 DEPENDENCY_FIELDS: dict[str, tuple[str, ...]] = {
-    "source": ("source", "source_asset_name", "source_server_name", "source_server", "parent", "from",
-               "src", "source_host", "client"),
-    "target": ("target", "target_asset_name", "destination_server_name", "destination_server", "child",
-               "to", "dst", "destination", "target_host", "server"),
+    "source": (
+        "source",
+        "source_asset_name",
+        "source_server_name",
+        "source_server",
+        "parent",
+        "from",
+        "src",
+        "source_host",
+        "client",
+    ),
+    "target": (
+        "target",
+        "target_asset_name",
+        "destination_server_name",
+        "destination_server",
+        "child",
+        "to",
+        "dst",
+        "destination",
+        "target_host",
+        "server",
+    ),
     "dependency_type": ("dependency_type", "type", "relationship_type", "relation", "kind"),
     "port": ("port", "destination_port", "target_port", "dst_port"),
     "protocol": ("protocol", "transport"),
@@ -92,11 +111,20 @@ def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
             for sheet in data_import.sheets:
                 mappings = mapper(sheet["columns"])
                 save_field_mappings(
-                    session=session, tenant=ctx.tenant, data_import_id=data_import.id,
+                    session=session,
+                    tenant=ctx.tenant,
+                    data_import_id=data_import.id,
                     sheet_name=sheet["name"],
-                    mappings=[{"source_column": m.source, "target_field": m.field, "confidence": m.confidence,
-                               "method": m.method, "evidence": {"scale": m.scale, "kind": kind}}
-                              for m in mappings],
+                    mappings=[
+                        {
+                            "source_column": m.source,
+                            "target_field": m.field,
+                            "confidence": m.confidence,
+                            "method": m.method,
+                            "evidence": {"scale": m.scale, "kind": kind},
+                        }
+                        for m in mappings
+                    ],
                 )
                 report["mapped"] += sum(m.field is not None for m in mappings)
                 report["unmapped"] += sum(m.field is None for m in mappings)
@@ -113,7 +141,12 @@ def stored_mappings(session: Session, data_import_id: Any) -> dict[str, list[Col
     by_sheet: dict[str, list[ColumnMapping]] = {}
     for row in load_field_mappings(session=session, data_import_id=data_import_id):
         by_sheet.setdefault(row.sheet_name, []).append(
-            ColumnMapping(row.source_column, row.target_field, row.confidence, row.method,
-                          float(row.evidence.get("scale", 1.0)))
+            ColumnMapping(
+                row.source_column,
+                row.target_field,
+                row.confidence,
+                row.method,
+                float(row.evidence.get("scale", 1.0)),
+            )
         )
     return by_sheet

@@ -57,8 +57,18 @@ POWER_WORDS = {
     "suspended": ("suspended", "paused"),
 }
 SIX_R_WORDS = {
-    s: (s,) for s in ("rehost", "replatform", "refactor", "rearchitect", "rewrite", "repurchase",
-                      "retire", "retain", "relocate")
+    s: (s,)
+    for s in (
+        "rehost",
+        "replatform",
+        "refactor",
+        "rearchitect",
+        "rewrite",
+        "repurchase",
+        "retire",
+        "retain",
+        "relocate",
+    )
 } | {"rehost": ("rehost", "lift and shift", "lift-and-shift")}
 OS_FAMILY_PATTERNS = (
     ("windows", r"windows"),
@@ -121,11 +131,18 @@ def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: s
 
     def report(mask: pd.Series, column: str, reason: str, severity: str = VALUE_DROPPED) -> None:
         if mask.any():
-            problems.append(pd.DataFrame({
-                "row_number": frame.index[mask], "sheet_name": sheet_name, "column": column,
-                "value": frame.loc[mask, column].astype(str) if column in frame else "",
-                "reason": reason, "severity": severity,
-            }))
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "row_number": frame.index[mask],
+                        "sheet_name": sheet_name,
+                        "column": column,
+                        "value": frame.loc[mask, column].astype(str) if column in frame else "",
+                        "reason": reason,
+                        "severity": severity,
+                    }
+                )
+            )
 
     for m in mappings:
         if m.field is None:
@@ -184,17 +201,24 @@ def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: s
     out["asset_name"] = name
     nameless = name.isna()
     if nameless.any():
-        problems.append(pd.DataFrame({
-            "row_number": frame.index[nameless], "sheet_name": sheet_name, "column": "",
-            "value": "", "reason": "no asset name, hostname, FQDN or id", "severity": ROW_REJECTED,
-        }))
+        problems.append(
+            pd.DataFrame(
+                {
+                    "row_number": frame.index[nameless],
+                    "sheet_name": sheet_name,
+                    "column": "",
+                    "value": "",
+                    "reason": "no asset name, hostname, FQDN or id",
+                    "severity": ROW_REJECTED,
+                }
+            )
+        )
 
     unmapped = [m.source for m in mappings if m.field is None]
     if unmapped:
         extra = frame[unmapped].replace("", np.nan)
         out["custom_attributes"] = [
-            {k: v for k, v in row.items() if isinstance(v, str)} or None
-            for row in extra.to_dict("records")
+            {k: v for k, v in row.items() if isinstance(v, str)} or None for row in extra.to_dict("records")
         ]
     out["row_number"] = frame.index
     out["sheet_name"] = sheet_name

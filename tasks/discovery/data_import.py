@@ -27,22 +27,42 @@ def import_sources(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     for kind, path in sources(ctx):
         source = read_source(path)
         record = create_data_import(
-            session=session, tenant=ctx.tenant, master_flow_id=ctx.master_flow_id,
-            phase_flow_id=ctx.phase_flow_id, source_name=str(path), source_kind=kind,
-            source_format=source.format, file_sha256=source.sha256, status="pending",
-            sheets=[{"name": s.name, "columns": list(s.frame.columns), "rows": len(s.frame)}
-                    for s in source.sheets],
+            session=session,
+            tenant=ctx.tenant,
+            master_flow_id=ctx.master_flow_id,
+            phase_flow_id=ctx.phase_flow_id,
+            source_name=str(path),
+            source_kind=kind,
+            source_format=source.format,
+            file_sha256=source.sha256,
+            status="pending",
+            sheets=[
+                {"name": s.name, "columns": list(s.frame.columns), "rows": len(s.frame)}
+                for s in source.sheets
+            ],
         )
         rows = 0
         for sheet in source.sheets:
             frame = sheet.frame
             frame.index = range(2, len(frame) + 2)  # file row numbers: row 1 is the header
-            copy_raw_records(session=session, tenant=ctx.tenant, data_import_id=record.id,
-                             sheet_name=sheet.name, frame=frame)
+            copy_raw_records(
+                session=session,
+                tenant=ctx.tenant,
+                data_import_id=record.id,
+                sheet_name=sheet.name,
+                frame=frame,
+            )
             rows += len(frame)
         record.row_count = rows
-        files.append({"kind": kind, "file": str(path), "format": source.format, "rows": rows,
-                      "data_import_id": str(record.id)})
+        files.append(
+            {
+                "kind": kind,
+                "file": str(path),
+                "format": source.format,
+                "rows": rows,
+                "data_import_id": str(record.id),
+            }
+        )
     if not any(f["kind"] == INVENTORY for f in files):
         raise ValueError("discovery needs an inventory file (parameter 'inventory')")
     return {"files": files, "rows": sum(f["rows"] for f in files)}

@@ -25,10 +25,15 @@ def build_dependencies(session: Session, ctx: PhaseContext) -> dict[str, Any]:
                     f"source and a target column; found {sorted(columns)}"
                 )
             counts = link_dependencies(
-                session=session, tenant=ctx.tenant, master_flow_id=ctx.assets_run_id,
-                data_import_id=data_import.id, source_column=columns["source"],
-                target_column=columns["target"], type_column=columns.get("dependency_type"),
-                port_column=columns.get("port"), protocol_column=columns.get("protocol"),
+                session=session,
+                tenant=ctx.tenant,
+                master_flow_id=ctx.assets_run_id,
+                data_import_id=data_import.id,
+                source_column=columns["source"],
+                target_column=columns["target"],
+                type_column=columns.get("dependency_type"),
+                port_column=columns.get("port"),
+                protocol_column=columns.get("protocol"),
             )
             metrics["edges"] += counts["created"]
             metrics["unresolved_rows"] += counts["unresolved"]

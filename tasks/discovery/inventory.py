@@ -12,8 +12,18 @@ from tasks.discovery.data_cleansing import cleansed_sheets
 from tasks.phases import DISCOVERY, PhaseContext
 from tasks.steps import step_task
 
-KEY_FIELDS = ("asset_name", "asset_type", "hostname", "ip_address", "os_name", "cpu_cores", "memory_gb",
-              "storage_gb", "environment", "application_name")
+KEY_FIELDS = (
+    "asset_name",
+    "asset_type",
+    "hostname",
+    "ip_address",
+    "os_name",
+    "cpu_cores",
+    "memory_gb",
+    "storage_gb",
+    "environment",
+    "application_name",
+)
 
 
 def completeness(frame: pd.DataFrame) -> pd.Series:
@@ -47,8 +57,12 @@ def build_inventory(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     inventory["six_r_locked"] = False
     copy_assets(session=session, tenant=ctx.tenant, frame=inventory)
     by_type = inventory["asset_type"].value_counts().to_dict()
-    return {"assets": len(inventory), "duplicates_skipped": duplicates, "by_type": by_type,
-            "completeness_avg": round(float(inventory["completeness_score"].mean()), 3)}
+    return {
+        "assets": len(inventory),
+        "duplicates_skipped": duplicates,
+        "by_type": by_type,
+        "completeness_avg": round(float(inventory["completeness_score"].mean()), 3),
+    }
 
 
 inventory = step_task(DISCOVERY, "inventory", build_inventory)

@@ -25,8 +25,13 @@ def assess_tech_debt(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Stamp each asset's end-of-support date and count those past it or close to it."""
     rules = lifecycle_rules()
     today = dt.date.fromisoformat(ctx.params["as_of"]) if ctx.params.get("as_of") else dt.date.today()
-    return apply_end_of_support(session=session, master_flow_id=ctx.assets_run_id,
-                                os_rules=rules["operating_systems"], db_rules=rules["databases"], today=today)
+    return apply_end_of_support(
+        session=session,
+        master_flow_id=ctx.assets_run_id,
+        os_rules=rules["operating_systems"],
+        db_rules=rules["databases"],
+        today=today,
+    )
 
 
 tech_debt = step_task(DISCOVERY, "tech_debt", assess_tech_debt)

@@ -21,7 +21,11 @@ class DryRunExecutor:
     def execute(self, step: dict[str, Any]) -> dict[str, Any]:
         missing = [k for k in ("wave", "stage", "strategy", "assets") if k not in step]
         status = "failed" if missing or step["assets"] <= 0 else "done"
-        record = {**step, "status": status, "mode": "dry_run",
-                  "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        record = {
+            **step,
+            "status": status,
+            "mode": "dry_run",
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         self.executed.append(record)
         return record

@@ -15,11 +15,17 @@ from tasks.steps import step_task
 
 STAGES = {
     "rehost": ("install replication agent", "initial replication", "delta sync", "boot test"),
-    "replatform": ("provision managed target", "schema and data migration", "application re-point",
-                   "functional test"),
+    "replatform": (
+        "provision managed target",
+        "schema and data migration",
+        "application re-point",
+        "functional test",
+    ),
 }
-GROUPS = {"rehost": ("rehost", "relocate"), "replatform": ("replatform", "repurchase", "refactor",
-                                                           "rearchitect", "rewrite")}
+GROUPS = {
+    "rehost": ("rehost", "relocate"),
+    "replatform": ("replatform", "repurchase", "refactor", "rearchitect", "rewrite"),
+}
 CUTOVER = ("freeze changes", "final sync", "switch DNS / endpoints", "smoke test", "release")
 
 
@@ -34,8 +40,11 @@ def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
 
 
 def _runbook(session: Session, ctx: PhaseContext, group: str) -> dict[str, Any]:
-    assets = load_assets(session=session, master_flow_id=ctx.assets_run_id,
-                         columns=["six_r_strategy", "wave_id", "migration_status"])
+    assets = load_assets(
+        session=session,
+        master_flow_id=ctx.assets_run_id,
+        columns=["six_r_strategy", "wave_id", "migration_status"],
+    )
     chosen = assets[assets["six_r_strategy"].isin(GROUPS[group]) & assets["wave_id"].notna()].copy()
     counts = chosen.groupby("wave_id").size()
     steps = 0
@@ -44,8 +53,11 @@ def _runbook(session: Session, ctx: PhaseContext, group: str) -> dict[str, Any]:
         if not n:
             continue
         entries = [{"wave": wave.number, "stage": s, "strategy": group, "assets": n} for s in STAGES[group]]
-        set_wave(session=session, wave_id=wave.id,
-                 metrics={**wave.metrics, "runbook": [*wave.metrics.get("runbook", []), *entries]})
+        set_wave(
+            session=session,
+            wave_id=wave.id,
+            metrics={**wave.metrics, "runbook": [*wave.metrics.get("runbook", []), *entries]},
+        )
         steps += len(entries)
     chosen["migration_status"] = f"{group}_planned"
     chosen["execution_flow_id"] = ctx.phase_flow_id
@@ -67,25 +79,46 @@ def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Run every wave's runbook plus its cutover steps in the dry-run executor."""
     executor = DryRunExecutor()
     for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
-        cut = [{"wave": wave.number, "stage": s, "strategy": "cutover", "assets": wave.asset_count}
-               for s in CUTOVER]
+        cut = [
+            {"wave": wave.number, "stage": s, "strategy": "cutover", "assets": wave.asset_count}
+            for s in CUTOVER
+        ]
         done = [executor.execute(step) for step in [*wave.metrics.get("runbook", []), *cut]]
         failed = sum(d["status"] != "done" for d in done)
-        set_wave(session=session, wave_id=wave.id, status="completed" if not failed else "in_progress",
-                 metrics={**wave.metrics, "runbook": done,
-                          "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed}})
-    return {"steps_executed": len(executor.executed),
-            "failed": sum(e["status"] != "done" for e in executor.executed)}
+        set_wave(
+            session=session,
+            wave_id=wave.id,
+            status="completed" if not failed else "in_progress",
+            metrics={
+                **wave.metrics,
+                "runbook": done,
+                "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed},
+            },
+        )
+    return {
+        "steps_executed": len(executor.executed),
+        "failed": sum(e["status"] != "done" for e in executor.executed),
+    }
 
 
 def reports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Per-wave execution report (Prefect table artifact)."""
     waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
-    table = [{"wave": w.number, "status": w.status, "assets": w.asset_count,
-              "steps": w.metrics.get("execution", {}).get("steps"),
-              "failed_steps": w.metrics.get("execution", {}).get("failed_steps")} for w in waves]
-    create_table_artifact(key=f"execution-report-{str(ctx.engagement_id)[:8]}", table=table,
-                          description="Execution (dry run) per wave")
+    table = [
+        {
+            "wave": w.number,
+            "status": w.status,
+            "assets": w.asset_count,
+            "steps": w.metrics.get("execution", {}).get("steps"),
+            "failed_steps": w.metrics.get("execution", {}).get("failed_steps"),
+        }
+        for w in waves
+    ]
+    create_table_artifact(
+        key=f"execution-report-{str(ctx.engagement_id)[:8]}",
+        table=table,
+        description="Execution (dry run) per wave",
+    )
     return {"waves_completed": sum(w.status == "completed" for w in waves), "waves": len(waves)}
 
 

@@ -24,8 +24,11 @@ def _mark(session: Session, ctx: PhaseContext, chosen: pd.DataFrame, strategy: s
     ]
     chosen["six_r_strategy"] = strategy
     chosen["modernization_flow_id"] = ctx.phase_flow_id
-    return update_assets(session=session, frame=chosen,
-                         columns=["custom_attributes", "six_r_strategy", "modernization_flow_id"])
+    return update_assets(
+        session=session,
+        frame=chosen,
+        columns=["custom_attributes", "six_r_strategy", "modernization_flow_id"],
+    )
 
 
 def refactor(session: Session, ctx: PhaseContext) -> dict[str, Any]:
@@ -53,7 +56,9 @@ def rewrite(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     eos = pd.to_datetime(assets["end_of_support_date"], errors="coerce")
     chosen = assets[assets["six_r_strategy"].eq("refactor") & (eos < pd.Timestamp(today))]
-    reason = "refactor candidate on a platform past end of support (" + eos[chosen.index].dt.date.astype(str) + ")"
+    reason = (
+        "refactor candidate on a platform past end of support (" + eos[chosen.index].dt.date.astype(str) + ")"
+    )
     return {"candidates": _mark(session, ctx, chosen, "rewrite", reason)}
 
 

@@ -1,4 +1,4 @@
-"""Planning steps 1–3 — Overview, Timeline (milestones) and Resource (effort per asset and wave)."""
+"""Planning steps 1-3 — Overview, Timeline (milestones) and Resource (effort per asset and wave)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ from tasks.steps import step_task
 # Share of a wave's duration per milestone, in order.
 MILESTONES = (("replicate", 0.4), ("test", 0.3), ("cutover", 0.1), ("hypercare", 0.2))
 # Base effort hours per asset by strategy, scaled by size (cores).
-EFFORT_HOURS = {"rehost": 6, "relocate": 4, "replatform": 16, "repurchase": 12, "refactor": 60,
-                "rearchitect": 120, "rewrite": 200, "retire": 2, "retain": 1}
+EFFORT_HOURS = {
+    "rehost": 6,
+    "relocate": 4,
+    "replatform": 16,
+    "repurchase": 12,
+    "refactor": 60,
+    "rearchitect": 120,
+    "rewrite": 200,
+    "retire": 2,
+    "retain": 1,
+}
 
 
 def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
@@ -28,9 +37,12 @@ def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     undated = [w.number for w in waves if w.planned_start is None]
     if undated:
         raise ValueError(f"waves {undated} have no dates")
-    return {"waves": len(waves), "assets": sum(w.asset_count for w in waves),
-            "first_start": min(w.planned_start for w in waves).isoformat(),
-            "last_end": max(w.planned_end for w in waves).isoformat()}
+    return {
+        "waves": len(waves),
+        "assets": sum(w.asset_count for w in waves),
+        "first_start": min(w.planned_start for w in waves).isoformat(),
+        "last_end": max(w.planned_end for w in waves).isoformat(),
+    }
 
 
 def milestones(start: dt.date, end: dt.date) -> list[dict[str, str]]:
@@ -49,19 +61,24 @@ def timeline(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Store each wave's milestones in its metrics."""
     waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
     for wave in waves:
-        set_wave(session=session, wave_id=wave.id,
-                 metrics={**wave.metrics, "timeline": milestones(wave.planned_start, wave.planned_end)})
+        set_wave(
+            session=session,
+            wave_id=wave.id,
+            metrics={**wave.metrics, "timeline": milestones(wave.planned_start, wave.planned_end)},
+        )
     return {"waves_scheduled": len(waves), "milestones": len(waves) * len(MILESTONES)}
 
 
 def resource(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Effort hours per asset (6R and size), rolled up per wave; flags waves over capacity."""
     capacity = float(ctx.params.get("team_hours_per_week") or 400)
-    assets = load_assets(session=session, master_flow_id=ctx.assets_run_id,
-                         columns=["six_r_strategy", "cpu_cores", "wave_id"])
+    assets = load_assets(
+        session=session, master_flow_id=ctx.assets_run_id, columns=["six_r_strategy", "cpu_cores", "wave_id"]
+    )
     size = (pd.to_numeric(assets["cpu_cores"], errors="coerce").fillna(2) / 4).clip(lower=0.5, upper=4)
-    assets["estimated_migration_effort_hours"] = (assets["six_r_strategy"].map(EFFORT_HOURS).fillna(8) * size
-                                                  ).round(1)
+    assets["estimated_migration_effort_hours"] = (
+        assets["six_r_strategy"].map(EFFORT_HOURS).fillna(8) * size
+    ).round(1)
     update_assets(session=session, frame=assets, columns=["estimated_migration_effort_hours"])
     per_wave = assets.dropna(subset=["wave_id"]).groupby("wave_id")["estimated_migration_effort_hours"].sum()
     over = []
@@ -71,10 +88,16 @@ def resource(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         load = hours / weeks
         if load > capacity:
             over.append(wave.number)
-        set_wave(session=session, wave_id=wave.id, metrics={**wave.metrics, "effort_hours": round(hours, 1),
-                                                            "hours_per_week": round(load, 1)})
-    return {"effort_hours": round(float(assets["estimated_migration_effort_hours"].sum()), 1),
-            "team_hours_per_week": capacity, "waves_over_capacity": over}
+        set_wave(
+            session=session,
+            wave_id=wave.id,
+            metrics={**wave.metrics, "effort_hours": round(hours, 1), "hours_per_week": round(load, 1)},
+        )
+    return {
+        "effort_hours": round(float(assets["estimated_migration_effort_hours"].sum()), 1),
+        "team_hours_per_week": capacity,
+        "waves_over_capacity": over,
+    }
 
 
 overview_step = step_task(PLANNING, "overview", overview)

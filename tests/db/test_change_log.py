@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, func, text, update
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Asset, DataImport, Feedback, RawImportRecord
 from db.repositories.changes import pending_change_count, undo_flow_changes
@@ -348,8 +349,8 @@ def test_asset_row_of_every_type_restored(admin_engine: Engine, tenant: Tenant) 
     assert snapshot(admin_engine, "assets", tenant) == before
 
 
-def test_cascade_delete_captured_and_undone(admin_engine: Engine, tenant: Tenant) -> None:
-    """Deleting an asset cascades (ON DELETE CASCADE) to its feedback; undo brings back both."""
+def test_dependent_delete_undone_parent_first(admin_engine: Engine, tenant: Tenant) -> None:
+    """No FK cascades: deleting a referenced asset is refused; feedback-then-asset deletes undo in reverse."""
     asset = _asset(tenant)
     feedback = Feedback(
         id=uuid.uuid4(),
@@ -366,14 +367,18 @@ def test_cascade_delete_captured_and_undone(admin_engine: Engine, tenant: Tenant
         session.add(feedback)
     before = {t: snapshot(admin_engine, t, tenant) for t in ("assets", "feedback")}
 
+    with pytest.raises(IntegrityError), tenant_session(tenant, flow_run_id=uuid.uuid4()) as session:
+        session.execute(delete(Asset).where(Asset.id == asset.id))
+    assert {t: snapshot(admin_engine, t, tenant) for t in ("assets", "feedback")} == before
+
     flow = uuid.uuid4()
     with tenant_session(tenant, flow_run_id=flow) as session:
+        session.execute(delete(Feedback).where(Feedback.id == feedback.id))
         session.execute(delete(Asset).where(Asset.id == asset.id))
-    assert snapshot(admin_engine, "feedback", tenant) == []
-    assert {(r["table_name"], r["operation"]) for r in change_log_rows(admin_engine, flow)} == {
-        ("assets", "D"),
+    assert [(r["table_name"], r["operation"]) for r in change_log_rows(admin_engine, flow)] == [
         ("feedback", "D"),
-    }
+        ("assets", "D"),
+    ]
 
     report = _undo(tenant, flow)
     assert report["passed"], report

@@ -54,7 +54,8 @@ def new_engagement(make_tenant: Callable[..., Tenant]) -> Callable[[], Engagemen
 
     def _make() -> Engagement:
         client = f"client-{uuid.uuid4().hex[:8]}"
-        return Engagement(client=client, name="DC exit", tenant=make_tenant(client=client, engagement="DC exit"))
+        tenant = make_tenant(client=client, engagement="DC exit")
+        return Engagement(client=client, name="DC exit", tenant=tenant)
 
     return _make
 
@@ -117,7 +118,8 @@ def master_row(admin_engine: Engine, master_flow_id: uuid.UUID) -> dict[str, Any
 
 
 def steps_of(admin_engine: Engine, phase_flow_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    found = rows(admin_engine, "SELECT * FROM migration.phase_steps WHERE phase_flow_id = :p ORDER BY position",
+    found = rows(admin_engine,
+                 "SELECT * FROM migration.phase_steps WHERE phase_flow_id = :p ORDER BY position",
                  p=phase_flow_id)
     return {r["name"]: r for r in found}
 
@@ -254,7 +256,8 @@ def test_step_failing_for_good_rolls_back_to_exact_prior_state(
     assert steps["inventory"]["status"] == "failed"
     assert steps["inventory"]["retry_count"] == get_settings().step_retries
     assert steps["inventory"]["error"]["type"] == "InjectedFault"
-    assert {steps[n]["status"] for n in ("data_import", "attribute_mapping", "data_cleansing")} == {"rolled_back"}
+    earlier_steps = ("data_import", "attribute_mapping", "data_cleansing")
+    assert {steps[n]["status"] for n in earlier_steps} == {"rolled_back"}
     assert "dependencies" not in steps
 
     rollbacks = rows(admin_engine, "SELECT * FROM migration.flow_rollbacks WHERE master_flow_id = :m",
@@ -362,5 +365,6 @@ def test_second_run_of_same_engagement_refused_while_locked(
         run = run_master(engagement)
     assert run.state.is_failed()
     assert "in progress" in (run.state.message or "")
-    assert rows(admin_engine, "SELECT id FROM migration.master_flows WHERE id = :m", m=run.master_flow_id) == []
+    masters = rows(admin_engine, "SELECT id FROM migration.master_flows WHERE id = :m", m=run.master_flow_id)
+    assert masters == []
     assert tenant_counts(admin_engine, engagement.tenant) == dict.fromkeys(DATA_TABLES, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -44,10 +45,10 @@ def _assert_text_sample(frame: pd.DataFrame) -> None:
         ("cp1252", lambda s: s.encode("cp1252")),
     ],
 )
-def test_read_source_encodings(tmp_path: Path, label: str, encode: object) -> None:
+def test_read_source_encodings(tmp_path: Path, label: str, encode: Callable[[str], bytes]) -> None:
     """Text files in UTF-8, UTF-8 with BOM, UTF-16 and cp1252 all decode to the same table."""
     path = tmp_path / f"{label}.csv"
-    path.write_bytes(encode(TEXT))  # type: ignore[operator]
+    path.write_bytes(encode(TEXT))
     frame = _only_frame(path)
     _assert_text_sample(frame)
     assert not frame.columns[0].startswith("\ufeff")
