@@ -8,4 +8,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.lock
-.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip install --quiet --no-deps -e .

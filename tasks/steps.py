@@ -90,6 +90,18 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
             if undone:
                 metrics["rows_undone_from_earlier_attempt"] = undone
         _inject_fault(ctx, name, attempt)
+        with tenant_session(ctx.tenant) as session:
+            finish_step(
+                session=session,
+                phase_flow_id=ctx.phase_flow_id,
+                name=name,
+                status="completed",
+                metrics=metrics,
+                error=None,
+            )
+            update_phase_flow(
+                session=session, phase_flow_id=ctx.phase_flow_id, progress=(steps.index(name) + 1) / len(steps)
+            )
     except BaseException as exc:
         with tenant_session(ctx.tenant) as session:
             finish_step(
@@ -101,18 +113,6 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
                 error=_describe(exc),
             )
         raise
-    with tenant_session(ctx.tenant) as session:
-        finish_step(
-            session=session,
-            phase_flow_id=ctx.phase_flow_id,
-            name=name,
-            status="completed",
-            metrics=metrics,
-            error=None,
-        )
-        update_phase_flow(
-            session=session, phase_flow_id=ctx.phase_flow_id, progress=(steps.index(name) + 1) / len(steps)
-        )
     return metrics
 
 

@@ -245,7 +245,10 @@ def status_report(*, session: Session, master_flow_id: uuid.UUID) -> dict[str, A
 def mark_handoffs_from(*, session: Session, source_phase_flow_id: uuid.UUID, status: str) -> None:
     session.execute(
         update(FlowHandoff)
-        .where(FlowHandoff.source_phase_flow_id == source_phase_flow_id)
+        .where(
+            FlowHandoff.source_phase_flow_id == source_phase_flow_id,
+            FlowHandoff.status.in_(("pending", "accepted", "consumed")),  # a rejected one stays rejected
+        )
         .values(status=status)
     )
 

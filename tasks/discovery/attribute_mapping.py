@@ -105,7 +105,7 @@ def map_dependency_columns(headers: list[str]) -> list[ColumnMapping]:
 
 def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Map every column of every sheet of this run's imports and store the proposals."""
-    report: dict[str, Any] = {"mapped": 0, "unmapped": 0, "columns": []}
+    report: dict[str, Any] = {"mapped": 0, "unmapped": 0, "inventory_mapped": 0}
     for kind, mapper in ((INVENTORY, map_columns), (DEPENDENCIES, map_dependency_columns)):
         for data_import in run_imports(session, ctx, kind):
             for sheet in data_import.sheets:
@@ -127,9 +127,12 @@ def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
                     ],
                 )
                 report["mapped"] += sum(m.field is not None for m in mappings)
+                if kind == INVENTORY and not any(m.field for m in mappings):
+                    where = data_import.source_name + (f" [{sheet['name']}]" if sheet["name"] else "")
+                    raise ValueError(
+                        f"{where}: no column matches a canonical asset field (columns: {sheet['columns'][:12]})"
+                    )
                 report["unmapped"] += sum(m.field is None for m in mappings)
-    if report["mapped"] == 0:
-        raise ValueError("no column of the inventory matches a canonical asset field")
     return report
 
 

@@ -54,6 +54,8 @@ def _read_text_table(text: str, path: Path) -> pd.DataFrame:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    _check_header(header, path, "")
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True
@@ -63,6 +65,15 @@ def _read_text_table(text: str, path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise ImportFormatError("file is empty", file=str(path)) from exc
     return _checked(frame, path, "")
+
+
+def _check_header(header: list[str], path: Path, sheet: str) -> None:
+    """Duplicate names must be caught on the raw header: pandas would rename them ``x.1``."""
+    names = [str(h).strip() for h in header]
+    duplicated = sorted({h for h in names if h and names.count(h) > 1})
+    if duplicated:
+        where = f"{path} [{sheet}]" if sheet else str(path)
+        raise ImportFormatError(f"duplicate column names {duplicated}", file=where, row=1)
 
 
 def _checked(frame: pd.DataFrame, path: Path, sheet: str) -> pd.DataFrame:
@@ -87,7 +98,13 @@ def read_source(path: Path) -> SourceFile:
     digest = hashlib.sha256(raw).hexdigest()
     if raw.startswith(b"PK\x03\x04"):
         try:
+            headers = pd.read_excel(io.BytesIO(raw), sheet_name=None, header=None, nrows=1, dtype=str)
+            for name, first in headers.items():
+                if not first.empty:
+                    _check_header(first.iloc[0].fillna("").tolist(), path, str(name))
             book = pd.read_excel(io.BytesIO(raw), sheet_name=None, dtype=str, keep_default_na=False)
+        except ImportFormatError:
+            raise
         except Exception as exc:  # openpyxl raises many types for broken workbooks
             raise ImportFormatError(f"unreadable workbook: {exc}", file=str(path)) from exc
         sheets = tuple(

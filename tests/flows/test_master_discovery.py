@@ -315,7 +315,7 @@ def test_unrecognisable_inventory_fails_clearly_and_leaves_nothing(
     run = run_master(engagement, inventory=inventory, dependencies=dependencies)
     assert run.state.is_failed()
     message = run.state.message or ""
-    assert "no column of the inventory matches a canonical asset field" in message
+    assert "mystery.csv: no column matches a canonical asset field" in message
 
     phase = phase_row(admin_engine, run.master_flow_id)
     assert phase["status"] == "rolled_back"

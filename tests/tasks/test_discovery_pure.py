@@ -11,11 +11,13 @@ import pytest
 from openpyxl import Workbook
 
 from mfactory.errors import ImportFormatError
+from mfactory.settings import PROJECT_ROOT
 from tasks.discovery.attribute_mapping import ColumnMapping, map_columns
 from tasks.discovery.data_cleansing import ROW_REJECTED, VALUE_DROPPED, cleanse, parse_tags
 from tasks.discovery.readers import read_source
 
-MAPPING_DIR = Path("/work/shared/data/mapping")
+# The labelled vendor layouts live in shared/, beside the repository (as in CI).
+MAPPING_DIR = PROJECT_ROOT.parent / "shared" / "data" / "mapping"
 TEXT = "name,os,notes\nvm-1,Windows Server 2019,Zürich café\nvm-2,RHEL 8,plain\n"
 
 
