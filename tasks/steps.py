@@ -99,9 +99,8 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
                 metrics=metrics,
                 error=None,
             )
-            update_phase_flow(
-                session=session, phase_flow_id=ctx.phase_flow_id, progress=(steps.index(name) + 1) / len(steps)
-            )
+            progress = (steps.index(name) + 1) / len(steps)
+            update_phase_flow(session=session, phase_flow_id=ctx.phase_flow_id, progress=progress)
     except BaseException as exc:
         with tenant_session(ctx.tenant) as session:
             finish_step(

@@ -129,9 +129,8 @@ def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
                 report["mapped"] += sum(m.field is not None for m in mappings)
                 if kind == INVENTORY and not any(m.field for m in mappings):
                     where = data_import.source_name + (f" [{sheet['name']}]" if sheet["name"] else "")
-                    raise ValueError(
-                        f"{where}: no column matches a canonical asset field (columns: {sheet['columns'][:12]})"
-                    )
+                    columns = sheet["columns"][:12]
+                    raise ValueError(f"{where}: no column matches a canonical asset field ({columns})")
                 report["unmapped"] += sum(m.field is None for m in mappings)
     return report
 

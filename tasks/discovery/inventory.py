@@ -51,7 +51,7 @@ def build_inventory(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         raise ValueError("no inventory rows to build assets from")
     inventory = pd.concat(frames, ignore_index=True)
     if inventory.empty:
-        raise ValueError("every inventory row was rejected (no name, hostname, FQDN or id): see the errors file")
+        raise ValueError("every inventory row was rejected (no name, hostname, FQDN or id): see errors file")
     inventory, duplicates = deduplicate(inventory)
     inventory["completeness_score"] = completeness(inventory)
     inventory["master_flow_id"] = ctx.master_flow_id
