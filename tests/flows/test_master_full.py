@@ -1,0 +1,99 @@
+"""All five phases on the shipped sample, and a cascade rollback of discovery afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from prefect import get_client
+from sqlalchemy import Engine
+
+from flows.master import master_flow
+from flows.rollback import rollback_flow
+from tasks.phases import PHASES, STEPS
+from tests.flows.test_master_discovery import (
+    SAMPLE_DEPENDENCIES,
+    SAMPLE_INVENTORY,
+    Engagement,
+    rows,
+    tenant_checksums,
+)
+
+
+def _run_all(engagement: Engagement) -> uuid.UUID:
+    state = master_flow(
+        client=engagement.client,
+        engagement=engagement.name,
+        inventory=str(SAMPLE_INVENTORY),
+        dependencies=[str(SAMPLE_DEPENDENCIES)],
+        as_of="2025-01-01",
+        start_date="2026-01-05",
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    return uuid.UUID(str(state.state_details.flow_run_id))
+
+
+def test_all_five_phases_are_children_of_the_master_with_every_step_completed(
+    prefect_server: None, admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    """Every phase flow is a Prefect child of the master run and a phase_flows row of it; all steps done."""
+    master_id = _run_all(new_engagement())
+    phases = rows(
+        admin_engine,
+        "SELECT id, phase, status FROM migration.phase_flows WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    assert sorted(p["phase"] for p in phases) == sorted(PHASES)
+    with get_client(sync_client=True) as client:
+        for phase in phases:
+            run = client.read_flow_run(phase["id"])
+            parent_task = client.read_task_run(run.parent_task_run_id)
+            assert parent_task.flow_run_id == master_id, phase["phase"]
+            assert phase["status"] == "completed"
+            steps = rows(
+                admin_engine,
+                "SELECT name, status FROM migration.phase_steps WHERE phase_flow_id = :p",
+                p=phase["id"],
+            )
+            assert sorted(s["name"] for s in steps) == sorted(STEPS[phase["phase"]])
+            assert {s["status"] for s in steps} == {"completed"}
+    waves = rows(
+        admin_engine,
+        "SELECT number, asset_count, (metrics->>'max_size')::int AS max_size,"
+        " planned_start FROM migration.migration_waves WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    assert waves and all(w["asset_count"] <= w["max_size"] and w["planned_start"] for w in waves)
+    unassessed = rows(
+        admin_engine,
+        "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m"
+        " AND (six_r_strategy IS NULL OR six_r_rationale IS NULL)",
+        m=master_id,
+    )
+    assert unassessed[0]["n"] == 0
+
+
+def test_cascade_rollback_of_discovery_restores_the_state_before_the_run(
+    prefect_server: None,
+    admin_engine: Engine,
+    new_engagement: Callable[[], Engagement],
+) -> None:
+    """Rolling back discovery after a full run undoes all five phases, newest first, exactly."""
+    engagement = new_engagement()
+    _run_all(engagement)  # an earlier run whose data must survive
+    before = tenant_checksums(admin_engine, engagement.tenant)
+    master_id = _run_all(engagement)
+    assert tenant_checksums(admin_engine, engagement.tenant) != before
+    result = rollback_flow(master_flow_id=master_id, phase="discovery", cascade=True, reason="test")
+    assert result["phases"] == list(reversed(PHASES))
+    assert result["integrity_check"]["passed"]
+    assert tenant_checksums(admin_engine, engagement.tenant) == before
+    master = rows(admin_engine, "SELECT status FROM migration.master_flows WHERE id = :m", m=master_id)[0]
+    assert master["status"] == "rolled_back"
+    rollback = rows(
+        admin_engine,
+        "SELECT scope, status, integrity_check FROM migration.flow_rollbacks WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    assert [(r["scope"], r["status"]) for r in rollback] == [("cascade", "completed")]
