@@ -7,21 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import SecurityAuditLog
+from db.models.assets import SIX_R
 from db.repositories.assets import load_assets, update_assets
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
-
-SIX_R = (
-    "rehost",
-    "replatform",
-    "refactor",
-    "rearchitect",
-    "rewrite",
-    "repurchase",
-    "retire",
-    "retain",
-    "relocate",
-)
 
 
 def edit(session: Session, ctx: PhaseContext) -> dict[str, Any]:
