@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import MigrationWave
@@ -16,8 +16,6 @@ def replace_waves(
     *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, waves: list[dict[str, Any]]
 ) -> list[MigrationWave]:
     """Insert the run's waves (any earlier plan of the same run is removed first)."""
-    from sqlalchemy import text
-
     session.execute(
         text("UPDATE migration.assets SET wave_id = NULL WHERE master_flow_id = :m AND wave_id IS NOT NULL"),
         {"m": master_flow_id},

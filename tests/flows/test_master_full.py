@@ -97,3 +97,73 @@ def test_cascade_rollback_of_discovery_restores_the_state_before_the_run(
         m=master_id,
     )
     assert [(r["scope"], r["status"]) for r in rollback] == [("cascade", "completed")]
+
+
+def test_a_phase_started_on_its_own_reads_the_latest_accepted_handoff(
+    prefect_server: None, admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    """Re-running assessment alone works on the assets of the earlier run that handed off to it."""
+    engagement = new_engagement()
+    first = _run_all(engagement)
+    handoff = rows(
+        admin_engine,
+        "SELECT h.id FROM migration.flow_handoffs h"
+        " JOIN migration.phase_flows p ON p.id = h.source_phase_flow_id"
+        " WHERE p.master_flow_id = :m AND h.target_phase = 'assessment'",
+        m=first,
+    )[0]["id"]
+    state = master_flow(
+        client=engagement.client,
+        engagement=engagement.name,
+        phases=["assessment", "planning"],
+        max_wave_size=5,
+        start_date="2026-03-02",
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    second = uuid.UUID(str(state.state_details.flow_run_id))
+    phases = rows(
+        admin_engine,
+        "SELECT phase, input_handoff_id FROM migration.phase_flows"
+        " WHERE master_flow_id = :m ORDER BY started_at",
+        m=second,
+    )
+    assert [p["phase"] for p in phases] == ["assessment", "planning"]
+    assert phases[0]["input_handoff_id"] == handoff
+    assert _wave_limit(admin_engine, first) == 5, "the re-run re-plans the first run's assets"
+    copied = rows(
+        admin_engine, "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m", m=second
+    )
+    assert copied[0]["n"] == 0, "a phase run alone works on the earlier run's assets, it does not copy them"
+    rollback_flow(master_flow_id=second, phase="assessment", cascade=True, reason="test")
+    assert _wave_limit(admin_engine, first) == 25, "rolling the re-run back restores the first plan"
+
+
+def _wave_limit(admin_engine: Engine, master_id: uuid.UUID) -> int:
+    """The max wave size a run's plan was made with, after checking the plan keeps to it."""
+    waves = rows(
+        admin_engine,
+        "SELECT asset_count, (metrics->>'max_size')::int AS max_size FROM migration.migration_waves"
+        " WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    placed = rows(
+        admin_engine,
+        "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m AND wave_id IS NOT NULL",
+        m=master_id,
+    )
+    assert waves and sum(w["asset_count"] for w in waves) == placed[0]["n"] > 0
+    assert len({w["max_size"] for w in waves}) == 1
+    assert max(w["asset_count"] for w in waves) <= waves[0]["max_size"]
+    return waves[0]["max_size"]
+
+
+def test_a_phase_started_on_its_own_without_an_accepted_handoff_is_refused(
+    prefect_server: None, new_engagement: Callable[[], Engagement]
+) -> None:
+    engagement = new_engagement()
+    state = master_flow(
+        client=engagement.client, engagement=engagement.name, phases=["planning"], return_state=True
+    )
+    assert state.is_failed()
+    assert "no accepted handoff into planning" in str(state.message)
