@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlalchemy import text
 
 from db.engine import get_admin_engine
@@ -70,10 +70,13 @@ def _task_runs(master_flow_id: uuid.UUID) -> int:
             text("SELECT id FROM migration.phase_flows WHERE master_flow_id = :m"), {"m": master_flow_id}
         ).all()
     with get_client(sync_client=True) as client:
-        return client.count_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[master_flow_id, *children])),
-            task_run_filter=TaskRunFilter(),
-        )
+        runs = FlowRunFilter(id=FlowRunFilterId(any_=[master_flow_id, *children]))
+        total, page = 0, 200  # the API's largest page
+        while True:
+            found = client.read_task_runs(flow_run_filter=runs, limit=page, offset=total)
+            total += len(found)
+            if len(found) < page:
+                return total
 
 
 def run_once(n_assets: int, deps_per_asset: float, workdir: Path) -> RunFigures:

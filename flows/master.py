@@ -12,10 +12,12 @@ from prefect.states import Failed, State
 
 from db.repositories.locks import engagement_lock
 from db.repositories.runs import create_master_flow, latest_accepted_handoff, update_master_flow
+from db.repositories.sources import active_sources
 from db.repositories.tenants import ensure_tenant
-from db.session import tenant_session
+from db.session import Tenant, tenant_session
 from flows.registry import PHASE_FLOWS
 from mfactory.errors import TenantContextError
+from mfactory.locations import local_copy
 from tasks.phase_runner import ROLLED_BACK
 from tasks.phases import PHASES
 
@@ -34,7 +36,8 @@ def master_flow(
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
-    The flow-run id is the ``master_flows`` primary key. A phase starts only with an
+    The flow-run id is the ``master_flows`` primary key. Without ``inventory``, discovery reads
+    the engagement's registered sources (``mfactory sources add``). A phase starts only with an
     accepted handoff from the one before it (or, when the run starts later than discovery,
     the engagement's latest accepted handoff into that phase). A second run of the same
     engagement while one is active is refused.
@@ -43,9 +46,11 @@ def master_flow(
     unknown = set(phases or []) - set(PHASES)
     if unknown:
         raise ValueError(f"unknown phase(s) {sorted(unknown)}; phases are {list(PHASES)}")
-    if "discovery" in chosen and not inventory:
-        raise ValueError("discovery needs an inventory file")
     master_flow_id = uuid.UUID(str(flow_run.id))
+    with tenant_session(None) as session:
+        tenant = ensure_tenant(session=session, client=client, engagement=engagement)
+    if "discovery" in chosen and not inventory:
+        inventory, dependencies = _registered_sources(tenant, client, engagement)
     params = {
         "inventory": inventory,
         "dependencies": dependencies or [],
@@ -54,8 +59,6 @@ def master_flow(
         "as_of": as_of,
         "inject_failures": inject_failures or {},
     }
-    with tenant_session(None) as session:
-        tenant = ensure_tenant(session=session, client=client, engagement=engagement)
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:
             raise TenantContextError(f"{client} / {engagement} already has a master run in progress")
@@ -111,6 +114,18 @@ def master_flow(
         description=f"{client} / {engagement}: master run summary",
     )
     return {"master_flow_id": str(master_flow_id), "status": "completed", **summary}
+
+
+def _registered_sources(tenant: Tenant, client: str, engagement: str) -> tuple[str, list[str]]:
+    """Local copies of the engagement's registered inventory and dependency sources."""
+    with tenant_session(tenant) as session:
+        sources = active_sources(session=session)
+    if not sources["inventory"]:
+        raise ValueError(
+            f"discovery needs an inventory: pass one, or register it with "
+            f"`mfactory sources add --client {client!r} --engagement {engagement!r} --inventory PATH`"
+        )
+    return str(local_copy(sources["inventory"][-1])), [str(local_copy(d)) for d in sources["dependencies"]]
 
 
 def _summary_markdown(

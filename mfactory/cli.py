@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from mfactory.cli_sources import sources_app
 from mfactory.settings import PACKAGE_DATA
 
 # This machine-local tool has no network: keep Prefect and CrewAI from phoning home
@@ -34,6 +35,7 @@ db_app = typer.Typer(
     help="The database in use (embedded PostgreSQL unless DATABASE_URL is set).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(sources_app, name="sources")
 
 SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
 SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"

@@ -14,6 +14,7 @@ from db.models.orchestration import (
     PhaseStep,
 )
 from db.models.planning import AssetDependency, MigrationWave
+from db.models.sources import EngagementSource
 from db.models.tenancy import ClientAccount, Engagement
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ClientAccount",
     "DataImport",
     "Engagement",
+    "EngagementSource",
     "Feedback",
     "FlowHandoff",
     "FlowRollback",
