@@ -195,6 +195,44 @@ def generate(
     typer.echo(f"{inventory_path}\n{dependencies_path}")
 
 
+@app.command()
+def serve() -> None:
+    """Serve every deployment of prefect.yaml in this process (needs PREFECT_API_URL: a Prefect server).
+
+    The single-process alternative to `prefect deploy --all` + a worker; scheduled runs
+    (rediscovery-nightly) and runs triggered from the UI or the API execute here.
+    """
+    from mfactory.serving import serve_project
+
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo("PREFECT_API_URL is not set: export it, or run `mfactory ui` (server + serve)", err=True)
+        raise typer.Exit(code=2)
+    _ready()
+    serve_project()
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address the Prefect server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the Prefect server.")] = 4200,
+) -> None:
+    """Start a Prefect server (its default SQLite) and serve every deployment; prints the UI address."""
+    from mfactory.serving import serve_project, start_server
+    from mfactory.settings import get_settings
+
+    _ready()
+    log = get_settings().home / "prefect-server.log"
+    server = start_server(host, port, log=log)
+    os.environ["PREFECT_API_URL"] = f"http://{host}:{port}/api"
+    typer.echo(f"Prefect UI: http://{host}:{port}  (API {os.environ['PREFECT_API_URL']}, server log {log})")
+    typer.echo("Serving the deployments of prefect.yaml; Ctrl-C stops both.")
+    try:
+        serve_project()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @db_app.command("url")
 def db_url() -> None:
     """Print the URL of the database in use, as the application role."""

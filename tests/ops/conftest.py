@@ -1,0 +1,99 @@
+"""A real Prefect server on a loopback port, with the project deployed and a process worker.
+
+This is how a team runs Migration Factory: ``prefect server start``, a process work pool,
+``prefect deploy --all`` from the project folder, ``prefect worker start``. Flow runs execute
+in worker subprocesses that reach this session's embedded PostgreSQL through MFACTORY_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mfactory.serving import start_server
+from mfactory.settings import PROJECT_ROOT
+from tests.flows.test_master_discovery import new_engagement  # noqa: F401 - re-exported fixture
+
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    api: str
+    env: dict[str, str]
+    logs: Path
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(f"{self.api}{path}", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.post(f"{self.api}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def wait_for_state(self, flow_run_id: str, states: set[str], timeout: float = 420) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.get(f"/flow_runs/{flow_run_id}")
+            if run["state_type"] in states:
+                return run
+            time.sleep(1)
+        raise AssertionError(f"flow run {flow_run_id} still {run['state_type']} after {timeout:.0f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prefect(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "prefect", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def deployed_server(database: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    logs = tmp_path_factory.mktemp("prefect-server")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(logs / "home"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+    server = start_server("127.0.0.1", port, log=logs / "server.log", env=env)
+    worker = None
+    try:
+        _prefect(env, "work-pool", "create", "migration-factory", "--type", "process")
+        _prefect(env, "--no-prompt", "deploy", "--all")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", "migration-factory"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=(logs / "worker.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        yield PrefectServer(api=api, env=env, logs=logs)
+    finally:
+        for process in (worker, server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
