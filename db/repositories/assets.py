@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from db.models import Asset
-from db.repositories.bulk import copy_into, update_from_rows
+from db.repositories.bulk import STATISTICS_THRESHOLD, copy_into, refresh_statistics, update_from_rows
 from db.session import Tenant
 
 ASSET_COLUMNS = frozenset(c.name for c in Asset.__table__.columns)
@@ -125,6 +125,8 @@ def link_dependencies(
         text(sql),
         {"m": master_flow_id, "d": data_import_id, "c": tenant.client_account_id, "e": tenant.engagement_id},
     ).one()
+    if row.created >= STATISTICS_THRESHOLD:
+        refresh_statistics(session=session, table="asset_dependencies")
     return {"created": int(row.created), "unresolved": int(row.unresolved), "rows": int(row.rows)}
 
 

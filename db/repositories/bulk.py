@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+#: From this many rows on, a load refreshes the table's planner statistics (see migration 0003).
+STATISTICS_THRESHOLD = 1_000
 
 
 def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -27,7 +31,15 @@ def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Ite
         for row in rows:
             copy.write_row(row)
     cursor.execute(f"INSERT INTO migration.{table} ({names}) SELECT {names} FROM {stage}")
-    return int(cursor.rowcount)
+    inserted = int(cursor.rowcount)
+    if inserted >= STATISTICS_THRESHOLD:
+        refresh_statistics(session=session, table=table)
+    return inserted
+
+
+def refresh_statistics(*, session: Session, table: str) -> None:
+    """Re-ANALYZE ``migration.<table>`` after a bulk change so the next query plans for its real size."""
+    session.execute(text("SELECT migration.refresh_statistics(:t)"), {"t": table})
 
 
 def update_from_rows(
@@ -44,6 +56,7 @@ def update_from_rows(
     with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    cursor.execute(f"ANALYZE {stage}")
     assignments = ", ".join(f"{c} = s.{c}" for c in columns)
     cursor.execute(f"UPDATE migration.{table} t SET {assignments} FROM {stage} s WHERE t.id = s.id")
     return int(cursor.rowcount)

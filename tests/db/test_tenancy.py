@@ -415,3 +415,22 @@ def test_forged_change_log_cannot_reach_other_tenant(
             ),
             {"c": tenant_a.client_account_id, "e": tenant_a.engagement_id, "f": flow, "r": import_of_a},
         )
+
+
+@pytest.mark.parametrize("table", ["change_log", "flow_rollbacks", "client_accounts", "assets; DROP TABLE x"])
+def test_refresh_statistics_analyzes_bulk_tables_only(app_engine: Engine, table: str) -> None:
+    """The owner's ANALYZE helper is no general door: anything but a bulk-loaded table is refused."""
+    with raises_sqlstate("P0001"), app_engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT migration.refresh_statistics(:t)"), {"t": table})
+    with app_engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT migration.refresh_statistics('assets')"))
+
+
+def test_engagement_directory_lists_names_of_engagements_with_sources_only(
+    app_engine: Engine, tenant_a: Tenant
+) -> None:
+    """Without any tenant context the app may list which engagements have sources, and nothing else."""
+    with app_engine.connect() as conn:
+        listed = conn.execute(text("SELECT * FROM migration.engagements_with_sources()")).keys()
+        assert list(listed) == ["client_name", "engagement_name"]
+        assert conn.execute(text("SELECT count(*) FROM migration.engagement_sources")).scalar() == 0
