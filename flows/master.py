@@ -33,6 +33,11 @@ def master_flow(
     start_date: str | None = None,
     as_of: str | None = None,
     inject_failures: dict[str, int] | None = None,
+    review: bool = False,
+    review_timeout_seconds: int = 24 * 3600,
+    mapping_overrides: dict[str, str] | None = None,
+    six_r_overrides: dict[str, str] | None = None,
+    user: str | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
@@ -41,6 +46,10 @@ def master_flow(
     accepted handoff from the one before it (or, when the run starts later than discovery,
     the engagement's latest accepted handoff into that phase). A second run of the same
     engagement while one is active is refused.
+
+    With ``review`` the run pauses for a human (Prefect UI form or API) on low-confidence column
+    mappings, on the 6R editor and before cutover; without it, answers given here up front
+    (``mapping_overrides``, ``six_r_overrides``, ``user``) are applied and the run goes straight through.
     """
     chosen = [p for p in PHASES if p in (phases or PHASES)]
     unknown = set(phases or []) - set(PHASES)
@@ -58,6 +67,11 @@ def master_flow(
         "start_date": start_date,
         "as_of": as_of,
         "inject_failures": inject_failures or {},
+        "review": review,
+        "review_timeout_seconds": review_timeout_seconds,
+        "mapping_overrides": mapping_overrides or {},
+        "overrides": six_r_overrides or {},
+        "user": user,
     }
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:

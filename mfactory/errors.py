@@ -30,3 +30,7 @@ class DatabaseSetupError(MigrationFactoryError):
 
 class RollbackIntegrityError(MigrationFactoryError):
     """An undo finished but the rows do not match their before-images."""
+
+
+class ReviewRefusedError(MigrationFactoryError):
+    """A human refused what a paused run asked them to approve (the phase is rolled back)."""

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     app_password: str = "mfactory_app_local"
     step_retries: int = 2
     step_retry_delay_seconds: float = 1.0
+    mapping_review_threshold: float = Field(
+        default=0.8, description="Column mappings below this confidence are flagged for human review."
+    )
+    review_poll_seconds: int = Field(default=2, description="How often a paused run checks for its answer.")
 
     @field_validator("database_url")
     @classmethod

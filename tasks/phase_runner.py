@@ -1,5 +1,8 @@
 """The body every phase flow shares: record, run the steps in order, gate, hand off — or roll back.
 
+With ``review`` on, a phase pauses before the steps that need a human (``tasks.reviews``) and
+feeds the answer to that step as parameters.
+
 Why compensation and not Prefect's ``on_rollback`` hooks: a step commits its work so later
 steps (and retries) can read it, and the undo that reverses a whole phase is one database
 transaction over ``change_log`` — one call, whatever the number of steps or rows, and the
@@ -28,6 +31,7 @@ from db.session import Tenant, tenant_session
 from mfactory.errors import TenantContextError
 from tasks.handoff import gate_and_handoff
 from tasks.phases import PHASES, STEPS, PhaseContext
+from tasks.reviews.gates import REVIEWS
 from tasks.rollback import rollback_phases
 
 ROLLED_BACK = "RolledBack"
@@ -89,6 +93,9 @@ def run_phase(
     metrics: dict[str, Any] = {}
     try:
         for position, step in enumerate(steps, start=1):
+            review = REVIEWS.get((phase, step.name.split(".", 1)[1])) if params.get("review") else None
+            if review is not None:
+                ctx = ctx.model_copy(update={"params": {**ctx.params, **review(ctx)}})
             metrics[step.name] = step(ctx)
             update_progress_artifact(artifact_id=progress, progress=100.0 * position / (len(steps) + 1))
         handoff_id = gate_and_handoff(ctx)

@@ -22,6 +22,7 @@ from mfactory.canonical import canonical_fields
 from mfactory.settings import get_settings
 from tasks.discovery.attribute_mapping import ColumnMapping, stored_mappings
 from tasks.discovery.imports_of_run import INVENTORY, run_imports
+from tasks.discovery.mapping_review import apply_mapping_answers
 from tasks.phases import DISCOVERY, PhaseContext
 from tasks.steps import step_task
 
@@ -246,8 +247,14 @@ def errors_file_path(data_import_id: Any) -> Path:
 
 
 def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Validate every inventory row; attach problems to raw rows and write the errors file."""
-    metrics: dict[str, Any] = {"rows": 0, "rows_rejected": 0, "values_dropped": 0, "errors_files": []}
+    """Apply reviewed mappings, validate every inventory row; attach problems and write the errors file."""
+    metrics: dict[str, Any] = {
+        **apply_mapping_answers(session, ctx),
+        "rows": 0,
+        "rows_rejected": 0,
+        "values_dropped": 0,
+        "errors_files": [],
+    }
     for data_import, raw, result in cleansed_sheets(session, ctx):
         problems = result.problems
         mark_problems(session=session, data_import_id=data_import.id, problems=problems)

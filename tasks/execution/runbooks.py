@@ -76,7 +76,8 @@ def replatform(session: Session, ctx: PhaseContext) -> dict[str, Any]:
 
 
 def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Run every wave's runbook plus its cutover steps in the dry-run executor."""
+    """Run every wave's runbook plus its cutover steps in the dry-run executor (recording the approval)."""
+    approval = ctx.params.get("cutover_approval")
     executor = DryRunExecutor()
     for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
         cut = [
@@ -93,11 +94,13 @@ def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
                 **wave.metrics,
                 "runbook": done,
                 "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed},
+                **({"cutover_approval": approval} if approval else {}),
             },
         )
     return {
         "steps_executed": len(executor.executed),
         "failed": sum(e["status"] != "done" for e in executor.executed),
+        "approved_by": approval["approver"] if approval else None,
     }
 
 

@@ -33,15 +33,21 @@ class PrefectServer:
     env: dict[str, str]
     logs: Path
 
-    def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api}{path}", timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(f"{self.api}{path}", json=body, timeout=30)
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One API call; a 503 (the server's SQLite busy under load) is retried, as Prefect's client does."""
+        for attempt in range(6):
+            response = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
+            if response.status_code != 503:
+                break
+            time.sleep(0.5 * 2**attempt)
         response.raise_for_status()
         return response.json() if response.content else None
+
+    def get(self, path: str) -> Any:
+        return self._call("GET", path)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("POST", path, body)
 
     def wait_for_state(self, flow_run_id: str, states: set[str], timeout: float = 420) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -51,6 +57,23 @@ class PrefectServer:
                 return run
             time.sleep(1)
         raise AssertionError(f"flow run {flow_run_id} still {run['state_type']} after {timeout:.0f} s")
+
+    def wait_for_paused_child(self, parent_id: str, flow_name: str, timeout: float = 300) -> dict[str, Any]:
+        """The child flow run of ``parent_id`` named ``flow_name`` once it is paused for input."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            children = self.post(
+                "/flow_runs/filter",
+                {"flow_runs": {"parent_flow_run_id": {"any_": [parent_id]}, "name": {"any_": [flow_name]}}},
+            )
+            paused = [c for c in children if c["state_type"] == "PAUSED"]
+            if paused:
+                return paused[0]
+            parent = self.get(f"/flow_runs/{parent_id}")
+            if parent["state_type"] in TERMINAL:
+                raise AssertionError(f"{parent_id} ended {parent['state']} before {flow_name} paused")
+            time.sleep(1)
+        raise AssertionError(f"{flow_name} under {parent_id} did not pause within {timeout:.0f} s")
 
 
 def _free_port() -> int:
@@ -78,6 +101,8 @@ def deployed_server(database: None, tmp_path_factory: pytest.TempPathFactory) ->
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_LOGGING_LEVEL": "INFO",
+        # Flag every mapped column, so a review run always has mappings to show (tests/ops/test_reviews.py).
+        "MFACTORY_MAPPING_REVIEW_THRESHOLD": "1.01",
     }
     server = start_server("127.0.0.1", port, log=logs / "server.log", env=env)
     worker = None

@@ -1,0 +1,1 @@
+"""Human decisions inside a running phase: typed Prefect pause-for-input forms, applied as parameters."""
