@@ -62,7 +62,13 @@ def start_server(
     host: str, port: int, *, log: Path, env: dict[str, str] | None = None, timeout: float = 90.0
 ) -> subprocess.Popen[bytes]:
     """Start ``prefect server start`` (its default SQLite) and wait until its API answers."""
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+    # The UI is told its API address explicitly: left alone it assumes the default port 4200.
+    env = {
+        **os.environ,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": f"http://{host}:{port}/api",
+        **(env or {}),
+    }
     env.pop("PREFECT_API_URL", None)
     log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(

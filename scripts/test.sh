@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+scripts/install-test-tools.sh
 source scripts/env.sh
 .venv/bin/ruff check .
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"
