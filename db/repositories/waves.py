@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import MigrationWave
+from db.repositories.bulk import update_from_rows
 from db.session import Tenant
+
+WAVE_JSON_COLUMNS = frozenset({"metrics"})
 
 
 def replace_waves(
@@ -47,4 +51,27 @@ def load_waves(*, session: Session, master_flow_id: uuid.UUID) -> list[Migration
 
 
 def set_wave(*, session: Session, wave_id: uuid.UUID, **values: Any) -> None:
-    session.execute(update(MigrationWave).where(MigrationWave.id == wave_id).values(**values))
+    session.execute(
+        update(MigrationWave)
+        .where(MigrationWave.id == wave_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def update_waves(*, session: Session, changes: list[dict[str, Any]]) -> int:
+    """Set new values on many waves in one statement; each change has ``id`` and the same columns.
+
+    Steps that touch every wave (thousands at 100k assets) must not issue one UPDATE per wave:
+    each statement fires change capture, so this keeps them set-based like asset updates.
+    """
+    if not changes:
+        return 0
+    columns = [c for c in changes[0] if c != "id"]
+    rows = (
+        [change["id"], *(Jsonb(change[c]) if c in WAVE_JSON_COLUMNS else change[c] for c in columns)]
+        for change in changes
+    )
+    updated = update_from_rows(session=session, table="migration_waves", columns=columns, rows=rows)
+    session.expire_all()  # loaded MigrationWave objects are stale now
+    return updated

@@ -8,7 +8,7 @@ from prefect.artifacts import create_table_artifact
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
-from db.repositories.waves import load_waves, set_wave
+from db.repositories.waves import load_waves, update_waves
 from tasks.execution.executor import DryRunExecutor
 from tasks.phases import EXECUTION, PhaseContext
 from tasks.steps import step_task
@@ -34,8 +34,9 @@ def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
     if not waves:
         raise ValueError("execution needs planned waves")
-    for wave in waves:
-        set_wave(session=session, wave_id=wave.id, metrics={**wave.metrics, "runbook": []})
+    update_waves(
+        session=session, changes=[{"id": w.id, "metrics": {**w.metrics, "runbook": []}} for w in waves]
+    )
     return {"waves": len(waves), "assets": sum(w.asset_count for w in waves)}
 
 
@@ -47,18 +48,17 @@ def _runbook(session: Session, ctx: PhaseContext, group: str) -> dict[str, Any]:
     )
     chosen = assets[assets["six_r_strategy"].isin(GROUPS[group]) & assets["wave_id"].notna()].copy()
     counts = chosen.groupby("wave_id").size()
-    steps = 0
+    changes = []
     for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
         n = int(counts.get(wave.id, 0))
-        if not n:
-            continue
-        entries = [{"wave": wave.number, "stage": s, "strategy": group, "assets": n} for s in STAGES[group]]
-        set_wave(
-            session=session,
-            wave_id=wave.id,
-            metrics={**wave.metrics, "runbook": [*wave.metrics.get("runbook", []), *entries]},
-        )
-        steps += len(entries)
+        if n:
+            entries = [
+                {"wave": wave.number, "stage": s, "strategy": group, "assets": n} for s in STAGES[group]
+            ]
+            runbook = [*wave.metrics.get("runbook", []), *entries]
+            changes.append({"id": wave.id, "metrics": {**wave.metrics, "runbook": runbook}})
+    update_waves(session=session, changes=changes)
+    steps = len(changes) * len(STAGES[group])
     chosen["migration_status"] = f"{group}_planned"
     chosen["execution_flow_id"] = ctx.phase_flow_id
     update_assets(session=session, frame=chosen, columns=["migration_status", "execution_flow_id"])
@@ -79,6 +79,7 @@ def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Run every wave's runbook plus its cutover steps in the dry-run executor (recording the approval)."""
     approval = ctx.params.get("cutover_approval")
     executor = DryRunExecutor()
+    changes = []
     for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
         cut = [
             {"wave": wave.number, "stage": s, "strategy": "cutover", "assets": wave.asset_count}
@@ -86,17 +87,16 @@ def cutover(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         ]
         done = [executor.execute(step) for step in [*wave.metrics.get("runbook", []), *cut]]
         failed = sum(d["status"] != "done" for d in done)
-        set_wave(
-            session=session,
-            wave_id=wave.id,
-            status="completed" if not failed else "in_progress",
-            metrics={
-                **wave.metrics,
-                "runbook": done,
-                "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed},
-                **({"cutover_approval": approval} if approval else {}),
-            },
+        metrics = {
+            **wave.metrics,
+            "runbook": done,
+            "execution": {"mode": "dry_run", "steps": len(done), "failed_steps": failed},
+            **({"cutover_approval": approval} if approval else {}),
+        }
+        changes.append(
+            {"id": wave.id, "status": "completed" if not failed else "in_progress", "metrics": metrics}
         )
+    update_waves(session=session, changes=changes)
     return {
         "steps_executed": len(executor.executed),
         "failed": sum(e["status"] != "done" for e in executor.executed),

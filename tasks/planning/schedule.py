@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
-from db.repositories.waves import load_waves, set_wave
+from db.repositories.waves import load_waves, update_waves
 from tasks.phases import PLANNING, PhaseContext
 from tasks.steps import step_task
 
@@ -60,12 +60,13 @@ def milestones(start: dt.date, end: dt.date) -> list[dict[str, str]]:
 def timeline(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Store each wave's milestones in its metrics."""
     waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
-    for wave in waves:
-        set_wave(
-            session=session,
-            wave_id=wave.id,
-            metrics={**wave.metrics, "timeline": milestones(wave.planned_start, wave.planned_end)},
-        )
+    update_waves(
+        session=session,
+        changes=[
+            {"id": w.id, "metrics": {**w.metrics, "timeline": milestones(w.planned_start, w.planned_end)}}
+            for w in waves
+        ],
+    )
     return {"waves_scheduled": len(waves), "milestones": len(waves) * len(MILESTONES)}
 
 
@@ -81,18 +82,16 @@ def resource(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     ).round(1)
     update_assets(session=session, frame=assets, columns=["estimated_migration_effort_hours"])
     per_wave = assets.dropna(subset=["wave_id"]).groupby("wave_id")["estimated_migration_effort_hours"].sum()
-    over = []
+    over, changes = [], []
     for wave in load_waves(session=session, master_flow_id=ctx.assets_run_id):
         hours = float(per_wave.get(wave.id, 0.0))
         weeks = max(1.0, ((wave.planned_end - wave.planned_start).days + 1) / 7)
         load = hours / weeks
         if load > capacity:
             over.append(wave.number)
-        set_wave(
-            session=session,
-            wave_id=wave.id,
-            metrics={**wave.metrics, "effort_hours": round(hours, 1), "hours_per_week": round(load, 1)},
-        )
+        metrics = {**wave.metrics, "effort_hours": round(hours, 1), "hours_per_week": round(load, 1)}
+        changes.append({"id": wave.id, "metrics": metrics})
+    update_waves(session=session, changes=changes)
     return {
         "effort_hours": round(float(assets["estimated_migration_effort_hours"].sum()), 1),
         "team_hours_per_week": capacity,
