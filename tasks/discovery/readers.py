@@ -271,66 +271,74 @@ def table_from_records(
     _check_header(header, where, header_row)
     preamble = [" ".join(c for c in r if c.strip()) for r in records[:header_at] if any(c.strip() for c in r)]
 
-    body = records[header_at + 1 :]
     width = len(header)
-    frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(columns=range(width))
-    frame.index = pd.RangeIndex(header_row + 1, header_row + 1 + len(body))
-    for position in range(frame.shape[1], width):
-        frame[position] = ""
-    frame = frame.fillna("")
+    body = records[header_at + 1 :]
+    numbers = range(header_row + 1, header_row + 1 + len(body))
     rejects: list[pd.DataFrame] = []
 
-    extra = frame.iloc[:, width:]
-    if extra.shape[1]:
-        spilled = extra.ne("").any(axis=1)
-        if spilled.any():
-            values = extra.loc[spilled].agg(lambda r: " | ".join(v for v in r if v), axis=1)
-            filled = frame.loc[spilled].ne("").to_numpy()
-            cells = filled.shape[1] - np.argmax(filled[:, ::-1], axis=1)  # position of the last value
-            rejects.append(
-                pd.DataFrame(
-                    {
-                        "row_number": frame.index[spilled],
-                        "column": _column_letter(width + 1),
-                        "value": values.to_numpy(),
-                        "reason": [f"row has {n} cells, the header names {width} columns" for n in cells],
-                    }
-                )
-            )
-        frame = frame.iloc[:, :width]
-    frame.columns = header
-
-    unnamed = [i for i, h in enumerate(header) if not h]
-    if unnamed:
-        holding = [i for i in unnamed if frame.iloc[:, i].ne("").any()]
-        if holding:
-            raise ImportFormatError(
-                f"header row has an empty column name above values at position {[i + 1 for i in holding]}",
-                file=where,
-                row=header_row,
-                column=_column_letter(holding[0] + 1),
-            )
-        frame = frame.iloc[:, [i for i in range(width) if header[i]]]
-
-    blank = frame.eq("").all(axis=1)
-    frame = frame.loc[~blank]
-    lengths = frame.apply(lambda s: s.str.len())
-    too_long = lengths.gt(MAX_CELL_CHARS)
-    if too_long.to_numpy().any():
-        rows, cols = too_long.to_numpy().nonzero()
+    # ragged rows (few): pad short ones; values beyond the last column reject their row
+    spilled: list[tuple[int, str, str]] = []
+    for i in [i for i, n in enumerate(map(len, body)) if n != width]:
+        row = body[i]
+        if len(row) > width and any(row[width:]):
+            cells = max(j for j, v in enumerate(row) if v) + 1
+            values = " | ".join(v for v in row[width:] if v)
+            spilled.append((numbers[i], values, f"row has {cells} cells, the header names {width} columns"))
+        body[i] = row[:width] + [""] * (width - len(row))
+    if spilled:
+        row_numbers, values, reasons = zip(*spilled, strict=True)
         rejects.append(
             pd.DataFrame(
                 {
-                    "row_number": frame.index[rows],
-                    "column": frame.columns[cols],
-                    "value": [frame.iat[r, c][:200] + "..." for r, c in zip(rows, cols, strict=True)],
+                    "row_number": row_numbers,
+                    "column": _column_letter(width + 1),
+                    "value": values,
+                    "reason": reasons,
+                }
+            )
+        )
+
+    keep = [i for i, row in enumerate(body) if any(row)]  # blank rows count but are not imported
+    grid = np.array([body[i] for i in keep], dtype=object).reshape(len(keep), width)
+    unnamed = [i for i, h in enumerate(header) if not h]
+    holding = [i for i in unnamed if any(grid[:, i])]
+    if holding:
+        raise ImportFormatError(
+            f"header row has an empty column name above values at position {[i + 1 for i in holding]}",
+            file=where,
+            row=header_row,
+            column=_column_letter(holding[0] + 1),
+        )
+    named = [i for i in range(width) if header[i]]
+    frame = pd.DataFrame(
+        grid[:, named] if unnamed else grid,
+        columns=[header[i] for i in named],
+        index=pd.Index([numbers[i] for i in keep]),
+        dtype=object,
+        copy=False,
+    )
+
+    long_rows = [i for i in keep if sum(map(len, body[i])) > MAX_CELL_CHARS]  # only these can hold one
+    too_long = [
+        (numbers[i], header[j], body[i][j])
+        for i in long_rows
+        for j in named
+        if len(body[i][j]) > MAX_CELL_CHARS
+    ]
+    if too_long:
+        rejects.append(
+            pd.DataFrame(
+                {
+                    "row_number": [n for n, _, _ in too_long],
+                    "column": [c for _, c, _ in too_long],
+                    "value": [v[:200] + "..." for _, _, v in too_long],
                     "reason": [
-                        f"cell of {lengths.iat[r, c]:,} characters (limit {MAX_CELL_CHARS:,})"
-                        for r, c in zip(rows, cols, strict=True)
+                        f"cell of {len(v):,} characters (limit {MAX_CELL_CHARS:,})" for _, _, v in too_long
                     ],
                 }
             )
         )
+    blank_rows = len(body) - len(keep)
     if frame.empty:
         return None
     reject_frame = (
@@ -339,10 +347,10 @@ def table_from_records(
         else pd.DataFrame(columns=REJECT_COLUMNS)
     )
     info = dict(notes or {})
-    info["blank_rows"] = int(blank.sum())
+    info["blank_rows"] = blank_rows
     if preamble:
         info["preamble"] = preamble
-    return _Table(name=name, frame=frame.astype(str), header_row=header_row, rejects=reject_frame, notes=info)
+    return _Table(name=name, frame=frame, header_row=header_row, rejects=reject_frame, notes=info)
 
 
 # --- workbooks ---------------------------------------------------------------------------------
