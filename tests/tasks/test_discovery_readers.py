@@ -263,6 +263,18 @@ def test_dependency_and_cmdb_exports_detected(
     assert source.sheets[0].role == role
 
 
+@pytest.mark.parametrize("bundle", ["rvtools", "google"])
+def test_every_inventory_sheet_has_a_mappable_column(tmp_path: Path, bundle: str) -> None:
+    """The mapping step refuses an inventory sheet of which no column maps: none of these may be one."""
+    if bundle == "rvtools":
+        rvtools_workbook(path := tmp_path / "rv.xlsx")
+    else:
+        path = google_bundle(tmp_path / "mc.zip", as_zip=True)
+    for sheet in read_source(path).sheets:
+        mapped = [m.field for m in map_columns(sheet.metadata()["columns"]) if m.field]
+        assert mapped, f"{sheet.name}: no column maps"
+
+
 def test_dependency_export_refused_as_inventory(tmp_path: Path) -> None:
     """An inventory that is a dependency export is refused with a message saying what to do."""
     path = _write(tmp_path, "inventory.csv", b"parent,child,type\nweb01,db01,Depends on\n")
