@@ -88,6 +88,7 @@ def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> d
     rejects = [_sheet_rejects(s) for s in source.sheets if len(s.rejects)]
     rejected = sum(int(r["row_number"].nunique()) for r in rejects)
     record.row_count = sum(len(s.frame) for s in source.sheets)
+    record.status = "imported"
     record.rejected_count = rejected
     if rejects:
         errors_path = write_errors_file(

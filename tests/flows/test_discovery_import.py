@@ -66,6 +66,7 @@ def test_rvtools_workbook_and_dependency_csv_with_bad_rows(
 
     # the inventory: format, sheets and every original row with its row number
     assert inventory["source_format"] == "rvtools"
+    assert inventory["status"] == deps["status"] == "imported"
     roles = {s["name"]: s["role"] for s in inventory["sheets"]}  # type: ignore[attr-defined]
     assert roles["vInfo"] == "assets"
     assert roles["vCPU"] == roles["vNetwork"] == roles["vHost"] == "enrichment"
