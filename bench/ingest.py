@@ -184,7 +184,7 @@ def import_breakdown(path: Path) -> dict[str, float]:
     with stopwatch() as ids:
         [uuid.uuid4() for _ in range(len(frame))]
     return {
-        "read_source (sniff + pandas read_csv, all str)": read[0],
+        "read_source (detect + csv parse, all str)": read[0],
         "frame.to_json per row (JSON encoding)": encode[0],
         "uuid4 per row": ids[0],
     }

@@ -104,7 +104,7 @@ def link_dependencies(
           FROM migration.raw_import_records r
           LEFT JOIN names s ON s.key = lower(btrim(r.record ->> {_quote(source_column)}))
           LEFT JOIN names t ON t.key = lower(btrim(r.record ->> {_quote(target_column)}))
-         WHERE r.data_import_id = :d
+         WHERE r.data_import_id = :d AND r.is_valid
     ), inserted AS (
         INSERT INTO migration.asset_dependencies
             (id, client_account_id, engagement_id, source_asset_id, target_asset_id, dependency_type,

@@ -23,7 +23,9 @@ RAW_COLUMNS = (
     "row_number",
     "record",
     "is_valid",
+    "errors",
 )
+PROBLEM_COLUMNS = ["sheet_name", "row_number", "column", "value", "reason", "severity"]
 
 
 def create_data_import(*, session: Session, tenant: Tenant, **values: Any) -> DataImport:
@@ -39,13 +41,31 @@ def create_data_import(*, session: Session, tenant: Tenant, **values: Any) -> Da
 
 
 def copy_raw_records(
-    *, session: Session, tenant: Tenant, data_import_id: uuid.UUID, sheet_name: str, frame: pd.DataFrame
+    *,
+    session: Session,
+    tenant: Tenant,
+    data_import_id: uuid.UUID,
+    sheet_name: str,
+    frame: pd.DataFrame,
+    rejects: pd.DataFrame | None = None,
 ) -> pd.Series:
-    """COPY every row of ``frame`` (index = file row number) as JSONB; returns row -> raw id."""
+    """COPY every row of ``frame`` (index = file row number) as JSONB; returns row -> raw id.
+
+    Rows listed in ``rejects`` (row_number, column, value, reason) are kept too, as
+    ``is_valid = false`` with their problems in ``errors``: nothing the client sent is lost.
+    """
     ids = [uuid.uuid4() for _ in range(len(frame))]
     records = (
         frame.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(frame) else []
     )
+    problems: dict[int, str] = {}
+    if rejects is not None and len(rejects):
+        problems = {
+            int(row): json.dumps(
+                [{**p, "severity": "row_rejected", "stage": "import"} for p in group.to_dict("records")]
+            )
+            for row, group in rejects.set_index("row_number")[["column", "value", "reason"]].groupby(level=0)
+        }
     rows = (
         (
             raw_id,
@@ -55,7 +75,8 @@ def copy_raw_records(
             sheet_name,
             int(n),
             record,
-            True,
+            int(n) not in problems,
+            problems.get(int(n)),
         )
         for raw_id, n, record in zip(ids, frame.index, records, strict=True)
     )
@@ -102,12 +123,19 @@ def load_field_mappings(*, session: Session, data_import_id: uuid.UUID) -> list[
     )
 
 
-def load_raw_frame(*, session: Session, data_import_id: uuid.UUID, sheet_name: str = "") -> pd.DataFrame:
-    """The original rows of one sheet as strings (index = file row number) + ``raw_import_record_id``."""
+def load_raw_frame(
+    *, session: Session, data_import_id: uuid.UUID, sheet_name: str = "", valid_only: bool = False
+) -> pd.DataFrame:
+    """The original rows of one sheet as strings (index = file row number) + ``raw_import_record_id``.
+
+    ``valid_only`` leaves out rows rejected so far (at import, or by cleansing).
+    """
     rows = session.execute(
         text(
             "SELECT id, row_number, record FROM migration.raw_import_records"
-            " WHERE data_import_id = :d AND sheet_name = :s ORDER BY row_number"
+            " WHERE data_import_id = :d AND sheet_name = :s"
+            + (" AND is_valid" if valid_only else "")
+            + " ORDER BY row_number"
         ),
         {"d": data_import_id, "s": sheet_name},
     ).all()
@@ -118,7 +146,10 @@ def load_raw_frame(*, session: Session, data_import_id: uuid.UUID, sheet_name: s
 
 
 def mark_problems(*, session: Session, data_import_id: uuid.UUID, problems: pd.DataFrame) -> int:
-    """Attach each row's problems to its raw record; rejected rows become ``is_valid = false``."""
+    """Add each row's problems to its raw record; rejected rows become ``is_valid = false``.
+
+    Problems found earlier (at import) stay: the new ones are appended, validity only drops.
+    """
     if problems.empty:
         return 0
     grouped = [
@@ -132,7 +163,8 @@ def mark_problems(*, session: Session, data_import_id: uuid.UUID, problems: pd.D
     ]
     result = session.execute(
         text(
-            "UPDATE migration.raw_import_records r SET is_valid = p.is_valid, errors = p.errors"
+            "UPDATE migration.raw_import_records r SET is_valid = r.is_valid AND p.is_valid,"
+            " errors = CASE WHEN jsonb_typeof(r.errors) = 'array' THEN r.errors || p.errors ELSE p.errors END"
             " FROM jsonb_to_recordset(CAST(:payload AS jsonb))"
             "   AS p(sheet_name text, row_number int, is_valid boolean, errors jsonb)"
             " WHERE r.data_import_id = :d AND r.sheet_name = p.sheet_name AND r.row_number = p.row_number"
@@ -140,6 +172,23 @@ def mark_problems(*, session: Session, data_import_id: uuid.UUID, problems: pd.D
         {"payload": json.dumps(grouped), "d": data_import_id},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def load_problems(*, session: Session, data_import_id: uuid.UUID) -> pd.DataFrame:
+    """Every problem recorded on the raw rows of an import (import and cleansing), in row order."""
+    rows = session.execute(
+        text(
+            "SELECT r.sheet_name, r.row_number, coalesce(e ->> 'column', '') AS column,"
+            " coalesce(e ->> 'value', '') AS value, coalesce(e ->> 'reason', e #>> '{}') AS reason,"
+            " coalesce(e ->> 'severity', 'row_rejected') AS severity"
+            " FROM migration.raw_import_records r"
+            " CROSS JOIN LATERAL jsonb_array_elements(r.errors) AS e"
+            " WHERE r.data_import_id = :d AND jsonb_typeof(r.errors) = 'array'"
+            " ORDER BY r.sheet_name, r.row_number"
+        ),
+        {"d": data_import_id},
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=PROBLEM_COLUMNS)
 
 
 def finish_data_import(

@@ -8,8 +8,8 @@ with file row, column, value and reason; every other row goes on.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,12 +17,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import DataImport
-from db.repositories.imports import load_raw_frame, mark_problems
+from db.repositories.imports import load_problems, load_raw_frame, mark_problems
 from mfactory.canonical import canonical_fields
-from mfactory.settings import get_settings
 from tasks.discovery.attribute_mapping import ColumnMapping, stored_mappings
+from tasks.discovery.errors_file import errors_file_path, write_errors_file
+from tasks.discovery.formats import ASSETS
 from tasks.discovery.imports_of_run import INVENTORY, run_imports
 from tasks.discovery.mapping_review import apply_mapping_answers
+from tasks.discovery.sheet_joins import enrich
 from tasks.phases import DISCOVERY, PhaseContext
 from tasks.steps import step_task
 
@@ -76,6 +78,18 @@ OS_FAMILY_PATTERNS = (
     ("linux", r"linux|ubuntu|red ?hat|rhel|centos|suse|sles|debian|oracle linux|amazon linux|rocky|alma"),
     ("unix", r"aix|solaris|hp-?ux|sunos|bsd"),
 )
+# Size fields are in GiB ("GB" in field names); a column whose unit is known converts from it.
+# MB and MiB convert alike: vendors write "MB" for binary megabytes (RVTools did until 4.x).
+SIZE_TO_GIB = {
+    "KB": 1 / 1024**2,
+    "KiB": 1 / 1024**2,
+    "MB": 1 / 1024,
+    "MiB": 1 / 1024,
+    "GB": 1.0,
+    "GiB": 1.0,
+    "TB": 1024.0,
+    "TiB": 1024.0,
+}
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)\s*%?\s*$")
 
 
@@ -124,8 +138,30 @@ def derive_os_family(os_name: pd.Series) -> pd.Series:
     return family.where(os_name.notna() | family.notna())
 
 
-def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: str = "") -> Cleansed:
-    """Type and normalise ``frame`` (string columns, index = file row numbers)."""
+def unit_factor(mapping: ColumnMapping, units: Mapping[str, str]) -> float:
+    """Factor from the column's values to its field's unit.
+
+    A mapping that already scales (a "MB" alias of a GB field) wins; otherwise a size field
+    converts from the unit the import found for the column (stated in the header, or implied by
+    the format: RVTools ``Memory`` is MiB). Without evidence the values are taken as they are.
+    """
+    if mapping.scale != 1.0 or mapping.field is None or not mapping.field.endswith("_gb"):
+        return mapping.scale
+    return SIZE_TO_GIB.get(units.get(mapping.source, ""), 1.0)
+
+
+def cleanse(
+    frame: pd.DataFrame,
+    mappings: list[ColumnMapping],
+    *,
+    sheet_name: str = "",
+    units: Mapping[str, str] | None = None,
+) -> Cleansed:
+    """Type and normalise ``frame`` (string columns, index = file row numbers).
+
+    ``units`` maps a source column to its unit (``{"Memory": "MiB"}``), as the import found it.
+    """
+    units = units or {}
     fields = canonical_fields()
     out = pd.DataFrame(index=frame.index)
     problems: list[pd.DataFrame] = []
@@ -152,7 +188,7 @@ def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: s
         present = raw.ne("")
         kind = fields[m.field].type
         if kind in ("int", "float"):
-            numbers = _numbers(raw) * m.scale
+            numbers = _numbers(raw) * unit_factor(m, units)
             bad = present & (numbers.isna() | (numbers < 0))
             report(bad, m.source, "not a non-negative number")
             numbers = numbers.where(~bad)
@@ -231,23 +267,44 @@ def cleanse(frame: pd.DataFrame, mappings: list[ColumnMapping], *, sheet_name: s
 # --- the step --------------------------------------------------------------------------
 
 
+def sheet_frame(session: Session, data_import: DataImport, sheet: Mapping[str, Any]) -> pd.DataFrame:
+    """The valid rows of an asset sheet with the columns joined from its enrichment sheets."""
+    frame = load_raw_frame(
+        session=session, data_import_id=data_import.id, sheet_name=sheet["name"], valid_only=True
+    )
+    joins = sheet.get("joins") or []
+    if not joins:
+        return frame
+    tables = {
+        j["sheet"]: load_raw_frame(
+            session=session, data_import_id=data_import.id, sheet_name=j["sheet"], valid_only=True
+        )
+        for j in joins
+    }
+    return enrich(frame, tables, joins)
+
+
 def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImport, pd.DataFrame, Cleansed]]:
-    """Cleanse every sheet of this run's inventory imports (shared by cleansing and inventory)."""
+    """Cleanse every asset sheet of this run's inventory imports (shared by cleansing and inventory).
+
+    Enrichment and reference sheets are no asset lists: their rows reach assets only through the
+    columns joined onto the asset sheet.
+    """
     out = []
     for data_import in run_imports(session, ctx, INVENTORY):
         mappings = stored_mappings(session, data_import.id)
         for sheet in data_import.sheets:
-            raw = load_raw_frame(session=session, data_import_id=data_import.id, sheet_name=sheet["name"])
-            out.append((data_import, raw, cleanse(raw, mappings[sheet["name"]], sheet_name=sheet["name"])))
+            if sheet.get("role", ASSETS) != ASSETS:
+                continue
+            raw = sheet_frame(session, data_import, sheet)
+            units = {column: u["unit"] for column, u in (sheet.get("units") or {}).items()}
+            result = cleanse(raw, mappings[sheet["name"]], sheet_name=sheet["name"], units=units)
+            out.append((data_import, raw, result))
     return out
 
 
-def errors_file_path(data_import_id: Any) -> Path:
-    return get_settings().home / "imports" / f"{data_import_id}-errors.csv"
-
-
 def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Apply reviewed mappings, validate every inventory row; attach problems and write the errors file."""
+    """Apply reviewed mappings, validate every inventory row; attach problems, rewrite the errors file."""
     metrics: dict[str, Any] = {
         **apply_mapping_answers(session, ctx),
         "rows": 0,
@@ -255,6 +312,7 @@ def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         "values_dropped": 0,
         "errors_files": [],
     }
+    imports: dict[Any, DataImport] = {}
     for data_import, raw, result in cleansed_sheets(session, ctx):
         problems = result.problems
         mark_problems(session=session, data_import_id=data_import.id, problems=problems)
@@ -262,13 +320,17 @@ def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         metrics["rows"] += len(raw)
         metrics["rows_rejected"] += rejected
         metrics["values_dropped"] += len(problems) - rejected
-        if len(problems):
-            path = errors_file_path(data_import.id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            problems.rename(columns={"row_number": "row"}).to_csv(path, index=False)
-            data_import.errors_file = str(path)
-            metrics["errors_files"].append(str(path))
         data_import.rejected_count = (data_import.rejected_count or 0) + rejected
+        imports[data_import.id] = data_import
+    for data_import in imports.values():
+        problems = load_problems(session=session, data_import_id=data_import.id)
+        if problems.empty:
+            continue
+        path = write_errors_file(
+            path=errors_file_path(data_import.id), source_name=data_import.source_name, problems=problems
+        )
+        data_import.errors_file = str(path)
+        metrics["errors_files"].append(str(path))
     return metrics
 
 

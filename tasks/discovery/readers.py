@@ -1,117 +1,495 @@
-"""Read an inventory export into string-typed frames, one per sheet.
+"""Read an inventory export into string-typed tables, one per sheet, each row with its file row number.
 
-The format is detected from the content (zip magic for XLSX, byte-order marks and
-decoding for text), never from the file name. Every value stays a string: typing is
-the cleansing step's job, and the raw record must keep what the client sent.
+Everything is decided from the bytes, never from the file name: a zip that holds a workbook is
+XLSX, another zip (or a folder) is a bundle of tables (Google Migration Center ships several CSVs),
+byte-order marks and decoding pick the text encoding, and the delimiter is the one that splits
+the sample into the most consistent table. Every value stays a string: typing is the cleansing
+step's job, and the raw record must keep what the client sent.
+
+Row numbers are what a person sees when opening the file in a spreadsheet: the header row is
+usually 1, a quoted multi-line cell is one row, blank rows count but are not imported.
+A row that cannot be read as a row of the table (more cells than the header, a cell too long to
+be a value) is kept, listed in ``rejects`` and goes no further; the other rows go on.
+A file that is not a table at all is an ``ImportFormatError`` naming file, row and column.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass
+import math
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mfactory.errors import ImportFormatError
+from tasks.discovery import formats
+from tasks.discovery.formats import ASSETS, Detection, TablePlan
 
-TEXT_ENCODINGS = ("utf-8", "cp1252")
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_ROWS = 20
+MAX_CELL_CHARS = 32_768
+REJECT_COLUMNS = ["row_number", "column", "value", "reason"]
+_VALUE_LIKE = re.compile(
+    r"^(?:[-+]?\d+(?:[.,]\d+)?"  # numbers
+    r"|\d{1,3}(?:\.\d{1,3}){3}"  # IPv4
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # UUID
+    r"|(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}"  # MAC
+    r"|\d{4}[-/]\d{1,2}[-/]\d{1,2}.*)$"  # dates
+)
 
 
 @dataclass(frozen=True)
 class SourceSheet:
     name: str  # "" for single-table files
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # original columns (file order), str values, index = file row numbers
+    header_row: int = 1
+    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+    notes: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, blank rows, preamble
+    plan: TablePlan | None = None  # role, kind, units, joins (set by format detection)
+
+    @property
+    def role(self) -> str:
+        return self.plan.role if self.plan else ASSETS
+
+    def metadata(self) -> dict[str, Any]:
+        """The ``data_imports.sheets`` entry: columns the mapper sees (originals, then joined)."""
+        plan = self.plan or TablePlan(self.name, ASSETS, None, {})
+        columns = list(self.frame.columns)
+        return {
+            "name": self.name,
+            "columns": columns + [c for c in plan.joined_columns if c not in columns],
+            "source_columns": len(columns),
+            "rows": len(self.frame),
+            "rejected_rows": int(self.rejects["row_number"].nunique()) if len(self.rejects) else 0,
+            "header_row": self.header_row,
+            "role": plan.role,
+            "table": plan.kind,
+            "units": plan.units,
+            "joins": list(plan.joins),
+            **self.notes,
+        }
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    format: str  # csv | xlsx
+    format: str  # detected format (rvtools, azure_migrate, ...) or the container (csv | xlsx | bundle)
     sha256: str
     sheets: tuple[SourceSheet, ...]
+    container: str = "csv"
+    label: str = ""
+    source_kind: str | None = None  # what a known format is: inventory | dependencies
+
+    def sheet(self, name: str) -> SourceSheet:
+        return next(s for s in self.sheets if s.name == name)
+
+    @property
+    def asset_sheets(self) -> tuple[SourceSheet, ...]:
+        return tuple(s for s in self.sheets if s.role == ASSETS)
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+@dataclass(frozen=True)
+class _Table:
+    """A table before format detection."""
+
+    name: str
+    frame: pd.DataFrame
+    header_row: int
+    rejects: pd.DataFrame
+    notes: dict[str, Any]
+
+
+# --- bytes -> text -------------------------------------------------------------------------
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark shows as NUL in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def decode(raw: bytes, where: str) -> tuple[str, str]:
+    """``(text, encoding)``: BOMs first, then UTF-16 by its NULs, then UTF-8, then cp1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    for encoding in TEXT_ENCODINGS:
+        candidates = ["utf-8-sig"]
+    elif raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
+        candidates = ["utf-16"]
+    elif (utf16 := _utf16_without_bom(raw)) is not None:
+        candidates = [utf16]
+    elif b"\x00" in raw[:65_536]:
+        raise ImportFormatError("binary content, not a text table", file=where, row=1)
+    else:
+        candidates = ["utf-8", "cp1252"]
+    failure: UnicodeDecodeError | None = None
+    for encoding in candidates:
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            failure = failure or exc
             continue
-    raise ImportFormatError("not UTF-8, UTF-16 or cp1252 text", file=str(path))
-
-
-def _read_text_table(text: str, path: Path) -> pd.DataFrame:
-    sample = text[:64_000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    _check_header(header, path, "")
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True
+        label = {"utf-16": "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"}.get(
+            encoding, encoding
         )
-    except pd.errors.ParserError as exc:
-        raise ImportFormatError(f"malformed table: {exc}", file=str(path)) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ImportFormatError("file is empty", file=str(path)) from exc
-    return _checked(frame, path, "")
+        return text, label
+    assert failure is not None
+    row = raw[: failure.start].count(b"\n") + 1
+    raise ImportFormatError(
+        f"not text in UTF-8, UTF-16 or cp1252 (undecodable byte 0x{raw[failure.start]:02x})",
+        file=where,
+        row=row,
+    )
 
 
-def _check_header(header: list[str], path: Path, sheet: str) -> None:
-    """Duplicate names must be caught on the raw header: pandas would rename them ``x.1``."""
-    names = [str(h).strip() for h in header]
-    duplicated = sorted({h for h in names if h and names.count(h) > 1})
+def _refuse_non_tables(raw: bytes, where: str) -> None:
+    """Files that are clearly something else get an error that says what they are."""
+    if raw.startswith(b"%PDF"):
+        raise ImportFormatError("a PDF document, not a table (export it as CSV or XLSX)", file=where)
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFormatError("a legacy .xls/OLE document: save it as .xlsx or CSV", file=where)
+
+
+def _refuse_non_text(text: str, where: str) -> None:
+    sample = text[:65_536]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if "\x00" in sample or control > max(8, len(sample) // 100):
+        raise ImportFormatError("binary content, not a text table", file=where, row=1)
+    stripped = sample.lstrip()
+    if stripped[:1] in ("{", "[") or stripped[:5].lower() in ("<?xml", "<html", "<!doc"):
+        kind = "JSON" if stripped[:1] in ("{", "[") else "XML/HTML"
+        raise ImportFormatError(f"looks like {kind}, not a table with a header row", file=where, row=1)
+
+
+# --- text -> records -------------------------------------------------------------------------
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits a sample into the most consistent multi-column rows."""
+    sample = text[:65_536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(islice(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), 60))
+        except csv.Error:
+            continue
+        widths = [len(r) for r in rows if any(c.strip() for c in r)]
+        if not widths:
+            continue
+        width, count = Counter(widths).most_common(1)[0]
+        score = (count / len(widths), width)
+        if width > 1 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _text_records(text: str, where: str) -> tuple[list[list[str]], dict[str, Any]]:
+    delimiter = sniff_delimiter(text)
+    csv.field_size_limit(2**31 - 1)  # long cells are rejected per row below, not by the parser
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportFormatError(f"not a readable delimited table: {exc}", file=where) from exc
+    if records and records[-1] and "\n" in records[-1][-1] and not text.rstrip("\r\n").endswith('"'):
+        raise ImportFormatError(
+            "a quoted cell is never closed: it runs to the end of the file", file=where, row=len(records)
+        )
+    return records, {"delimiter": delimiter}
+
+
+# --- records -> table ------------------------------------------------------------------------
+
+
+def _column_letter(position: int) -> str:
+    """1 -> A, 27 -> AA: how a spreadsheet names a column position."""
+    letters = ""
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _find_header(records: list[list[str]]) -> int | None:
+    """Index of the header row: the first row nearly as wide as the widest of the first rows."""
+    counts = [sum(1 for c in r if c.strip()) for r in records[:HEADER_SEARCH_ROWS]]
+    widest = max(counts, default=0)
+    if widest == 0:
+        return None
+    need = 1 if widest < 2 else max(2, math.ceil(widest / 2))
+    return next(i for i, n in enumerate(counts) if n >= need)
+
+
+def _check_header(header: list[str], where: str, row: int) -> None:
+    names = [h for h in header if h]
+    value_like = [(i, h) for i, h in enumerate(header) if h and _VALUE_LIKE.match(h)]
+    if value_like and len(value_like) * 2 >= len(names):
+        i, h = value_like[0]
+        raise ImportFormatError(
+            f"no header row: row {row} holds values like {h!r}, not column names",
+            file=where,
+            row=row,
+            column=_column_letter(i + 1),
+        )
+    duplicated = sorted({h for h in names if names.count(h) > 1})
     if duplicated:
-        where = f"{path} [{sheet}]" if sheet else str(path)
-        raise ImportFormatError(f"duplicate column names {duplicated}", file=where, row=1)
+        raise ImportFormatError(f"duplicate column names {duplicated}", file=where, row=row)
 
 
-def _checked(frame: pd.DataFrame, path: Path, sheet: str) -> pd.DataFrame:
-    where = f"{path} [{sheet}]" if sheet else str(path)
-    headers = [str(c).strip() for c in frame.columns]
-    blank = [i + 1 for i, h in enumerate(headers) if not h or h.startswith("Unnamed:")]
-    if blank:
-        raise ImportFormatError(f"header row has empty column name(s) at position {blank}", file=where, row=1)
-    duplicated = sorted({h for h in headers if headers.count(h) > 1})
-    if duplicated:
-        raise ImportFormatError(f"duplicate column names {duplicated}", file=where, row=1)
-    frame.columns = headers
-    return frame
+def table_from_records(
+    records: list[list[str]],
+    where: str,
+    *,
+    name: str = "",
+    first_row: int = 1,
+    notes: dict[str, Any] | None = None,
+) -> _Table | None:
+    """Header row, data frame and per-row rejects of one table; None when it has no header or rows."""
+    header_at = _find_header(records)
+    if header_at is None:
+        return None
+    header_row = first_row + header_at
+    header = [str(h).strip() for h in records[header_at]]
+    while header and not header[-1]:  # a workbook's grid or a trailing delimiter: not a column
+        header.pop()
+    _check_header(header, where, header_row)
+    preamble = [" ".join(c for c in r if c.strip()) for r in records[:header_at] if any(c.strip() for c in r)]
+
+    width = len(header)
+    body = records[header_at + 1 :]
+    numbers = range(header_row + 1, header_row + 1 + len(body))
+    rejects: list[pd.DataFrame] = []
+
+    # ragged rows (few): pad short ones; values beyond the last column reject their row
+    spilled: list[tuple[int, str, str]] = []
+    for i in [i for i, n in enumerate(map(len, body)) if n != width]:
+        row = body[i]
+        if len(row) > width and any(row[width:]):
+            cells = max(j for j, v in enumerate(row) if v) + 1
+            values = " | ".join(v for v in row[width:] if v)
+            spilled.append((numbers[i], values, f"row has {cells} cells, the header names {width} columns"))
+        body[i] = row[:width] + [""] * (width - len(row))
+    if spilled:
+        row_numbers, values, reasons = zip(*spilled, strict=True)
+        rejects.append(
+            pd.DataFrame(
+                {
+                    "row_number": row_numbers,
+                    "column": _column_letter(width + 1),
+                    "value": values,
+                    "reason": reasons,
+                }
+            )
+        )
+
+    keep = [i for i, row in enumerate(body) if any(row)]  # blank rows count but are not imported
+    grid = np.array([body[i] for i in keep], dtype=object).reshape(len(keep), width)
+    unnamed = [i for i, h in enumerate(header) if not h]
+    holding = [i for i in unnamed if any(grid[:, i])]
+    if holding:
+        raise ImportFormatError(
+            f"header row has an empty column name above values at position {[i + 1 for i in holding]}",
+            file=where,
+            row=header_row,
+            column=_column_letter(holding[0] + 1),
+        )
+    named = [i for i in range(width) if header[i]]
+    frame = pd.DataFrame(
+        grid[:, named] if unnamed else grid,
+        columns=[header[i] for i in named],
+        index=pd.Index([numbers[i] for i in keep]),
+        dtype=object,
+        copy=False,
+    )
+
+    long_rows = [i for i in keep if sum(map(len, body[i])) > MAX_CELL_CHARS]  # only these can hold one
+    too_long = [
+        (numbers[i], header[j], body[i][j])
+        for i in long_rows
+        for j in named
+        if len(body[i][j]) > MAX_CELL_CHARS
+    ]
+    if too_long:
+        rejects.append(
+            pd.DataFrame(
+                {
+                    "row_number": [n for n, _, _ in too_long],
+                    "column": [c for _, c, _ in too_long],
+                    "value": [v[:200] + "..." for _, _, v in too_long],
+                    "reason": [
+                        f"cell of {len(v):,} characters (limit {MAX_CELL_CHARS:,})" for _, _, v in too_long
+                    ],
+                }
+            )
+        )
+    blank_rows = len(body) - len(keep)
+    if frame.empty:
+        return None
+    reject_frame = (
+        pd.concat(rejects, ignore_index=True).sort_values("row_number", kind="stable")
+        if rejects
+        else pd.DataFrame(columns=REJECT_COLUMNS)
+    )
+    info = dict(notes or {})
+    info["blank_rows"] = blank_rows
+    if preamble:
+        info["preamble"] = preamble
+    return _Table(name=name, frame=frame, header_row=header_row, rejects=reject_frame, notes=info)
+
+
+# --- workbooks ---------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    """A workbook cell as the text a spreadsheet shows (16384.0 -> "16384", dates ISO)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        tables = []
+        for sheet_name in book.sheet_names:
+            grid = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            records = [[_cell_text(v) for v in row] for row in grid]
+            table = table_from_records(records, f"{where} [{sheet_name}]", name=sheet_name)
+            if table is not None:
+                tables.append(table)
+    except ImportFormatError:
+        raise
+    except Exception as exc:  # the reader raises many types for broken workbooks
+        raise ImportFormatError(f"unreadable workbook: {exc}", file=where) from exc
+    if not tables:
+        raise ImportFormatError("no sheet has a header row and data rows", file=where)
+    return tables
+
+
+def _is_workbook(archive: zipfile.ZipFile) -> bool:
+    names = set(archive.namelist())
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+# --- one file, a bundle ------------------------------------------------------------------------
+
+
+def _text_table(raw: bytes, where: str, name: str = "") -> _Table:
+    _refuse_non_tables(raw, where)
+    text, encoding = decode(raw, where)
+    if not text.strip():
+        raise ImportFormatError("file is empty", file=where)
+    _refuse_non_text(text, where)
+    records, notes = _text_records(text, where)
+    table = table_from_records(records, where, name=name, notes={"encoding": encoding, **notes})
+    if table is None:
+        header_at = _find_header(records) or 0
+        raise ImportFormatError("header row but no data rows", file=where, row=header_at + 2)
+    return table
+
+
+def _member_tables(members: list[tuple[str, bytes]], where: str) -> list[_Table]:
+    """Each file of a bundle (zip or folder) is one table named after it (workbooks: one per sheet)."""
+    tables: list[_Table] = []
+    for member, data in members:
+        inner = f"{where} [{member}]"
+        stem = Path(member).stem
+        if data.startswith(b"PK\x03\x04"):
+            for t in _workbook_tables(data, inner):
+                tables.append(_Table(f"{stem}/{t.name}", t.frame, t.header_row, t.rejects, t.notes))
+        else:
+            tables.append(_text_table(data, inner, name=stem))
+    names = [t.name for t in tables]
+    if len(set(names)) != len(names):
+        raise ImportFormatError(f"two tables of the bundle have the same name: {names}", file=where)
+    if not tables:
+        raise ImportFormatError("the bundle holds no table", file=where)
+    return tables
+
+
+def _visible(name: str) -> bool:
+    return not any(part.startswith((".", "__MACOSX")) for part in Path(name).parts)
+
+
+def _tables(path: Path, raw: bytes | None) -> tuple[str, list[_Table]]:
+    where = str(path)
+    if raw is None:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _visible(str(p.relative_to(path))))
+        members = [(str(p.relative_to(path)), p.read_bytes()) for p in files]
+        return "bundle", _member_tables(members, where)
+    if raw.startswith(b"PK\x03\x04"):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(raw))
+        except zipfile.BadZipFile as exc:
+            raise ImportFormatError(f"broken zip/XLSX container: {exc}", file=where) from exc
+        with archive:
+            if _is_workbook(archive):
+                return "xlsx", _workbook_tables(raw, where)
+            members = [
+                (info.filename, archive.read(info))
+                for info in sorted(archive.infolist(), key=lambda i: i.filename)
+                if not info.is_dir() and _visible(info.filename)
+            ]
+        return "bundle", _member_tables(members, where)
+    return "csv", [_text_table(raw, where)]
+
+
+def _digest(path: Path, raw: bytes | None) -> str:
+    if raw is not None:
+        return hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256()
+    for p in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(p.relative_to(path)).encode())
+        digest.update(p.read_bytes())
+    return digest.hexdigest()
 
 
 def read_source(path: Path) -> SourceFile:
-    """Read ``path`` (CSV/TSV/XLSX in any common encoding) into string frames."""
+    """Read ``path`` (CSV/TSV/XLSX in any common encoding, or a zip/folder of them) and detect its format."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ImportFormatError("no such file", file=str(path))
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    if raw.startswith(b"PK\x03\x04"):
-        try:
-            headers = pd.read_excel(io.BytesIO(raw), sheet_name=None, header=None, nrows=1, dtype=str)
-            for name, first in headers.items():
-                if not first.empty:
-                    _check_header(first.iloc[0].fillna("").tolist(), path, str(name))
-            book = pd.read_excel(io.BytesIO(raw), sheet_name=None, dtype=str, keep_default_na=False)
-        except ImportFormatError:
-            raise
-        except Exception as exc:  # openpyxl raises many types for broken workbooks
-            raise ImportFormatError(f"unreadable workbook: {exc}", file=str(path)) from exc
-        sheets = tuple(
-            SourceSheet(name=name, frame=_checked(frame, path, name))
-            for name, frame in book.items()
-            if not frame.empty
-        )
-        return SourceFile(path=path, format="xlsx", sha256=digest, sheets=sheets)
-    frame = _read_text_table(_decode(raw, path), path)
-    return SourceFile(path=path, format="csv", sha256=digest, sheets=(SourceSheet(name="", frame=frame),))
+    raw = None if path.is_dir() else path.read_bytes()
+    if raw is not None and not raw:
+        raise ImportFormatError("file is empty", file=str(path))
+    container, tables = _tables(path, raw)
+    detection: Detection = formats.detect([(t.name, list(t.frame.columns)) for t in tables], container)
+    sheets = tuple(
+        SourceSheet(t.name, t.frame, t.header_row, t.rejects, t.notes, detection.tables[t.name])
+        for t in tables
+    )
+    return SourceFile(
+        path=path,
+        format=detection.format,
+        sha256=_digest(path, raw),
+        sheets=sheets,
+        container=container,
+        label=detection.label,
+        source_kind=detection.source_kind,
+    )

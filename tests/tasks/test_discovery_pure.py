@@ -31,7 +31,7 @@ def _only_frame(path: Path) -> pd.DataFrame:
 def _assert_text_sample(frame: pd.DataFrame) -> None:
     assert list(frame.columns) == ["name", "os", "notes"]
     assert frame["name"].tolist() == ["vm-1", "vm-2"]
-    assert frame.loc[0, "notes"] == "Zürich café"
+    assert frame.loc[2, "notes"] == "Zürich café"  # index = file row numbers
 
 
 # --- readers.read_source -----------------------------------------------------------------
@@ -79,8 +79,8 @@ def test_read_source_quoted_multiline_cell(tmp_path: Path) -> None:
     path.write_text('name,description\nvm-1,"line one\nline two, with comma"\nvm-2,short\n', encoding="utf-8")
     frame = _only_frame(path)
     assert len(frame) == 2
-    assert frame.loc[0, "description"] == "line one\nline two, with comma"
-    assert frame.loc[1, "name"] == "vm-2"
+    assert frame.loc[2, "description"] == "line one\nline two, with comma"
+    assert frame.loc[3, "name"] == "vm-2"
 
 
 def test_read_source_xlsx_two_sheets(tmp_path: Path) -> None:
