@@ -31,6 +31,10 @@ def master_flow(
     start_date: str | None = None,
     as_of: str | None = None,
     inject_failures: dict[str, int] | None = None,
+    max_wave_ram_gb: float | None = None,
+    max_wave_storage_gb: float | None = None,
+    pilot_size: int | None = None,
+    blackouts: list[dict[str, str]] | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
@@ -53,6 +57,10 @@ def master_flow(
         "start_date": start_date,
         "as_of": as_of,
         "inject_failures": inject_failures or {},
+        "max_wave_ram_gb": max_wave_ram_gb,
+        "max_wave_storage_gb": max_wave_storage_gb,
+        "pilot_size": pilot_size,
+        "blackouts": blackouts or [],
     }
     with tenant_session(None) as session:
         tenant = ensure_tenant(session=session, client=client, engagement=engagement)
