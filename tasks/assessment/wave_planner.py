@@ -23,6 +23,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,8 +71,10 @@ PLACED_PINNED, PLACED_FOLLOWS_PIN, PLACED_PILOT, PLACED_GROUP, PLACED_SPLIT = (
     "split",
 )
 
+LOW_64 = (1 << 64) - 1
 MILLI = 1000  # RAM/storage are summed as integer milli-GB, so limits are exact, not float-rounded
 UNLIMITED = 2**60
+PIN_DETAIL = "a user pinned one end (or the asset it follows) to its wave"
 
 
 @dataclass(frozen=True)
@@ -136,17 +139,88 @@ def _milli_gb(values: pd.Series) -> IntArray:
     return np.rint(numbers.to_numpy() * MILLI).astype(np.int64)
 
 
+def _labels(values: pd.Series, *, lower: bool) -> tuple[IntArray, list[str]]:
+    """Codes of a text column after trimming (and lower-casing), -1 for blank or missing.
+
+    Factorising first means the text clean-up runs once per distinct value, not once per asset;
+    codes follow the sorted labels, so they do not depend on row order.
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    cleaned = [str(u).strip() for u in uniques]
+    cleaned = [c.lower() for c in cleaned] if lower else cleaned
+    labels = sorted({c for c in cleaned if c})
+    code_of = {label: k for k, label in enumerate(labels)}
+    remap = np.array([code_of.get(c, -1) for c in cleaned] + [-1], dtype=np.int64)
+    return remap[np.where(codes >= 0, codes, len(cleaned))], labels
+
+
 def _rank(values: pd.Series, ranks: Mapping[str, int]) -> IntArray:
-    lowered = values.astype("string").str.strip().str.lower()
-    return lowered.map(ranks).fillna(UNKNOWN_RANK).astype("int64").to_numpy()
+    codes, labels = _labels(values, lower=True)
+    table = np.array([ranks.get(label, UNKNOWN_RANK) for label in labels] + [UNKNOWN_RANK], dtype=np.int64)
+    return table[np.where(codes >= 0, codes, len(labels))]
+
+
+def _uuid_halves(
+    values: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]] | None:
+    """High and low 64 bits of each id when the ids are ``uuid.UUID`` objects, else None.
+
+    Database ids arrive as UUID objects, whose hashing is Python code; reading their integer
+    once and looking up plain uint64 values is several times faster than hashing the objects.
+    """
+    if len(values) == 0 or not isinstance(values[0], uuid.UUID):
+        return None
+    try:
+        high = np.fromiter((v.int >> 64 for v in values), dtype=np.uint64, count=len(values))
+        low = np.fromiter((v.int & LOW_64 for v in values), dtype=np.uint64, count=len(values))
+    except (AttributeError, TypeError):
+        return None
+    return high, low
+
+
+class _Ids:
+    """The canonical order of the asset ids (by id text; for UUIDs the same as by value) and
+    lookups of other ids (dependency ends, pins) into it."""
+
+    def __init__(self, ids: pd.Series) -> None:
+        values = ids.to_numpy(dtype=object)
+        halves = _uuid_halves(values)
+        self._low: pd.Index | None = None
+        if halves is not None:
+            order = np.lexsort((halves[1], halves[0]))
+            high, low = halves[0][order], halves[1][order]
+            repeated = (high[1:] == high[:-1]) & (low[1:] == low[:-1])
+            if repeated.any():
+                raise ValueError(f"duplicate asset ids: {[str(v) for v in values[order][1:][repeated][:5]]}")
+            low_index = pd.Index(low)
+            if low_index.is_unique:
+                self._high, self._low = high, low_index
+        else:
+            if ids.isna().any():
+                raise ValueError("every asset needs an id")
+            if ids.duplicated().any():
+                raise ValueError(f"duplicate asset ids: {ids[ids.duplicated()].astype(str).head(5).tolist()}")
+            order = np.argsort(ids.astype(str).to_numpy(), kind="stable")
+        self.order: IntArray = order.astype(np.int64)
+        self._index = pd.Index(values[order], dtype=object)
+
+    def positions(self, values: Any) -> IntArray:
+        """Canonical position of each value, -1 when it is not an asset id."""
+        objects = np.asarray(pd.Series(values, dtype=object).to_numpy(), dtype=object)
+        halves = _uuid_halves(objects) if self._low is not None else None
+        if halves is None or self._low is None:
+            return self._index.get_indexer(pd.Index(objects, dtype=object)).astype(np.int64)
+        found = self._low.get_indexer(halves[1]).astype(np.int64)
+        hit = found >= 0
+        hit[hit] = self._high[found[hit]] == halves[0][hit]
+        return np.where(hit, found, -1)
 
 
 @dataclass(frozen=True)
 class _Assets:
-    """Per-asset arrays in canonical order (sorted by id text)."""
+    """Per-asset arrays in canonical order (sorted by id)."""
 
-    order: IntArray  # canonical position -> input row
-    index: pd.Index  # canonical position of an id
+    ids: _Ids
     prod: BoolArray
     nonprod: BoolArray
     criticality: IntArray
@@ -155,25 +229,24 @@ class _Assets:
     app_names: npt.NDArray[np.object_]  # application name per code (sorted)
     size: IntArray  # shape (3, n): 1 per server, RAM milli-GB, storage milli-GB
 
+    @property
+    def order(self) -> IntArray:
+        return self.ids.order
+
 
 def _prepare_assets(assets: pd.DataFrame) -> _Assets:
-    ids = assets["id"]
-    if ids.isna().any():
-        raise ValueError("every asset needs an id")
-    if ids.duplicated().any():
-        raise ValueError(f"duplicate asset ids: {ids[ids.duplicated()].astype(str).head(5).tolist()}")
-    order = np.argsort(ids.astype(str).to_numpy(), kind="stable")
-    env = _column(assets, "environment").astype("string").str.strip().str.lower()
-    apps = _column(assets, "application_name").astype("string").str.strip()
-    app_codes, app_names = pd.factorize(apps.iloc[order], sort=True, use_na_sentinel=True)
+    ids = _Ids(assets["id"])
+    order = ids.order
+    env, env_labels = _labels(_column(assets, "environment"), lower=True)
+    env_text = np.array([*env_labels, ""], dtype=object)[np.where(env >= 0, env, len(env_labels))][order]
+    app, app_names = _labels(_column(assets, "application_name"), lower=False)
     return _Assets(
-        order=order,
-        index=pd.Index(ids.to_numpy()[order]),
-        prod=env.eq(PRODUCTION).fillna(False).to_numpy(dtype=bool)[order],
-        nonprod=env.isin(NON_PRODUCTION).fillna(False).to_numpy(dtype=bool)[order],
+        ids=ids,
+        prod=env_text == PRODUCTION,
+        nonprod=np.isin(env_text, NON_PRODUCTION),
         criticality=_rank(_column(assets, "business_criticality"), CRITICALITY_RANK)[order],
         risk=_rank(_column(assets, "six_r_strategy"), STRATEGY_RISK)[order],
-        app=np.asarray(app_codes, dtype=np.int64),
+        app=app[order],
         app_names=np.asarray(app_names, dtype=object),
         size=np.vstack(
             [
@@ -255,7 +328,7 @@ def _apply_pins(pins: Mapping[Any, int] | None, a: _Assets, graph: csr_matrix, l
     if not pins:
         return _Pinned(wave=wave, explicit=explicit, claimed=explicit.copy(), reserved={})
     keys = list(pins.keys())
-    positions = a.index.get_indexer(pd.Index(keys, dtype=object))
+    positions = a.ids.positions(keys)
     unknown = [str(k) for k, p in zip(keys, positions, strict=True) if p < 0]
     if unknown:
         raise ValueError(f"pinned assets are not in the plan: {sorted(unknown)[:10]}")
@@ -531,7 +604,7 @@ def _cross_wave(
     src: IntArray,
     dst: IntArray,
     wave: IntArray,
-    placement: npt.NDArray[np.object_],
+    by_pin: BoolArray,
     g: _Groups,
     cycle: IntArray,
     limits: WaveLimits,
@@ -541,29 +614,26 @@ def _cross_wave(
     crossing = valid & (wave[s] != wave[t])
     rows = np.flatnonzero(crossing)
     s, t = s[rows], t[rows]
-    pinned = np.isin(placement[s], (PLACED_PINNED, PLACED_FOLLOWS_PIN)) | np.isin(
-        placement[t], (PLACED_PINNED, PLACED_FOLLOWS_PIN)
-    )
+    pinned = by_pin[s] | by_pin[t]
     same_cycle = cycle[s] == cycle[t]
-    reason = np.where(
-        pinned, PINNED_BY_USER, np.where(same_cycle, SPLIT_OVERSIZED_CYCLE, SPLIT_OVERSIZED_GROUP)
+    reason = pd.Categorical.from_codes(
+        np.where(pinned, 0, np.where(same_cycle, 1, 2)),
+        categories=[PINNED_BY_USER, SPLIT_OVERSIZED_CYCLE, SPLIT_OVERSIZED_GROUP],
     )
-    group = g.label[s]
-    detail_of_group = pd.Series(
-        "group of "
-        + pd.Series(g.size[0]).astype(str)
-        + " assets, "
-        + pd.Series(_gb(g.size[1])).round(1).astype(str)
-        + " GB RAM, "
-        + pd.Series(_gb(g.size[2])).round(1).astype(str)
-        + " GB storage is over the wave limit of "
-        + _limit_text(limits)
-    ).to_numpy(dtype=object)
-    detail = np.where(
-        pinned,
-        "a user pinned one end (or the asset it follows) to its wave",
-        detail_of_group[np.maximum(group, 0)] if g.count else "",
+    # One explanation per split group (a loop over split groups, not edges); labels are categorical.
+    groups, which = np.unique(np.where(pinned, -1, g.label[s]), return_inverse=True)
+    texts = np.array(
+        [
+            PIN_DETAIL
+            if k < 0
+            else f"group of {g.size[0, k]} assets, {g.size[1, k] / MILLI:.1f} GB RAM, "
+            f"{g.size[2, k] / MILLI:.1f} GB storage is over the wave limit of {_limit_text(limits)}"
+            for k in groups
+        ],
+        dtype=object,
     )
+    text_code, distinct = pd.factorize(texts)
+    detail = pd.Categorical.from_codes(text_code[which] if len(which) else which, categories=distinct)
     return pd.DataFrame(
         {
             "source_asset_id": edges["source_asset_id"].to_numpy()[rows],
@@ -680,8 +750,8 @@ def plan_waves(
         return _empty_plan(limits)
     bounds = limits.units()
     a = _prepare_assets(assets)
-    src = a.index.get_indexer(edges["source_asset_id"]).astype(np.int64)
-    dst = a.index.get_indexer(edges["target_asset_id"]).astype(np.int64)
+    src = a.ids.positions(edges["source_asset_id"])
+    dst = a.ids.positions(edges["target_asset_id"])
     valid = (src >= 0) & (dst >= 0) & (src != dst)
     directed = np.unique(src[valid] * n + dst[valid])
     d_src, d_dst = directed // n, directed % n
@@ -727,7 +797,7 @@ def plan_waves(
     return WavePlan(
         assets=result,
         waves=_wave_table(a, wave, placement, limits, pilot_wave),
-        cross_wave_dependencies=_cross_wave(edges, src, dst, wave, placement, g, cycle, limits),
+        cross_wave_dependencies=_cross_wave(edges, src, dst, wave, ~free, g, cycle, limits),
         environment_order=_environment_order(a, wave, comp, ~free),
         limits=limits,
         pilot_wave=pilot_wave,

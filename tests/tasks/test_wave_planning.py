@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -272,6 +273,51 @@ def test_empty_input_gives_an_empty_plan() -> None:
     assert plan.assets.empty and plan.waves.empty and plan.pilot_wave is None
 
 
+def _as_uuids(
+    assets: pd.DataFrame, edges: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, uuid.UUID]]:
+    """The same inventory with UUID ids (as the database returns them), spread over the id space."""
+    ids = {
+        k: uuid.UUID(int=(i * 0x9E3779B97F4A7C15F39CC0605CEDC835 + 7) % 2**128)
+        for i, k in enumerate(assets["id"])
+    }
+    return (
+        assets.assign(id=assets["id"].map(ids)),
+        edges.assign(
+            source_asset_id=edges["source_asset_id"].map(lambda k: ids.get(k, k)),
+            target_asset_id=edges["target_asset_id"].map(lambda k: ids.get(k, k)),
+        ),
+        ids,
+    )
+
+
+def test_uuid_ids_plan_exactly_like_their_text() -> None:
+    """UUIDs take a faster lookup path; it must order and match ids exactly as their text does."""
+    assets = frame(*(asset(f"n{i}", "test" if i % 3 else "production", app=f"app{i % 4}") for i in range(30)))
+    edges = deps(*((f"n{i}", f"n{(i * 7) % 30}") for i in range(30)), ("n1", "n2"), ("n2", "n1"))
+    by_uuid, uuid_edges, ids = _as_uuids(assets, edges)
+    as_text = by_uuid.assign(id=by_uuid["id"].astype(str))
+    text_edges = uuid_edges.astype(str)
+    with_uuids = plan_waves(by_uuid, uuid_edges, WaveLimits(4), pins={ids["n5"]: 3})
+    with_text = plan_waves(as_text, text_edges, WaveLimits(4), pins={str(ids["n5"]): 3})
+    assert {str(k): w for k, w in waves_of(with_uuids).items()} == waves_of(with_text)
+    assert len(with_uuids.cross_wave_dependencies) == len(with_text.cross_wave_dependencies)
+
+
+def test_a_uuid_sharing_the_low_bits_of_an_asset_id_is_not_that_asset() -> None:
+    a, b = uuid.UUID(int=(1 << 64) | 5), uuid.UUID(int=(2 << 64) | 6)
+    impostor = uuid.UUID(int=(9 << 64) | 5)
+    plan = plan_waves(
+        pd.DataFrame([{**asset("x"), "id": a}, {**asset("y"), "id": b}]),
+        deps((impostor, b)),
+        WaveLimits(1),
+        pilot_size=0,
+    )
+    assert plan.cross_wave_dependencies.empty, "the edge names no asset of the plan"
+    with pytest.raises(ValueError, match="duplicate"):
+        plan_waves(pd.DataFrame({"id": [a, b, a]}), deps(), WaveLimits(2))
+
+
 # --- roadmap and blackouts ------------------------------------------------------------------------
 
 MONDAY = dt.date(2026, 1, 5)
@@ -518,3 +564,15 @@ def test_property_deterministic_and_independent_of_row_order(case: dict[str, Any
     shuffled = case["assets"].sample(frac=1.0, random_state=seed).reset_index(drop=True)
     moved = _plan(case, shuffled)
     assert waves_of(moved) == waves_of(first)
+    # UUID ids (the database's) plan exactly like the same ids written as text.
+    by_uuid, uuid_edges, ids = _as_uuids(shuffled, case["edges"])
+    pins = {ids[k]: w for k, w in case["pins"].items()}
+    with_uuids = plan_waves(by_uuid, uuid_edges, case["limits"], pins=pins, pilot_size=case["pilot_size"])
+    as_text = plan_waves(
+        by_uuid.assign(id=by_uuid["id"].astype(str)),
+        uuid_edges.astype(str),
+        case["limits"],
+        pins={str(k): w for k, w in pins.items()},
+        pilot_size=case["pilot_size"],
+    )
+    assert waves_of(with_uuids) == waves_of(as_text)
