@@ -278,6 +278,21 @@ def _with_super_source(graph: csr_matrix, sources: IntArray) -> csr_matrix:
     return extended
 
 
+def _distinct(values: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Sorted distinct values, the first position of each, and each value's index among them.
+
+    Sort-based on purpose: numpy's hash-based ``unique`` measured several times slower here
+    on a few hundred thousand int64 keys.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.ones(len(values), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], order[starts], inverse
+
+
 def _by_group(values: npt.NDArray[Any], label: IntArray, fill: Any) -> npt.NDArray[Any]:
     """A per-group value for every asset (``fill`` for assets outside any free group)."""
     if len(values) == 0:
@@ -361,7 +376,7 @@ def _apply_pins(pins: Mapping[Any, int] | None, a: _Assets, graph: csr_matrix, l
     within = ((running - offset) <= limits[:, None]).all(axis=0)
     admitted = explicit[seq] | within
     wave[seq[admitted]] = seq_wave[admitted]
-    numbers_used, which = np.unique(seq_wave[admitted], return_inverse=True)
+    numbers_used, _, which = _distinct(seq_wave[admitted])
     totals = np.zeros((3, len(numbers_used)), dtype=np.int64)
     for d in range(3):
         np.add.at(totals[d], which, a.size[d, seq[admitted]])
@@ -396,7 +411,7 @@ def _free_groups(a: _Assets, u: IntArray, v: IntArray, pinned: _Pinned, limits: 
     keep = free[u] & free[v]
     _, comp = connected_components(_symmetric(u[keep], v[keep], n), directed=False)
     members = np.flatnonzero(free)
-    _, first, label_free = np.unique(comp[members], return_index=True, return_inverse=True)
+    _, first, label_free = _distinct(comp[members])
     label = np.full(n, -1, dtype=np.int64)
     label[members] = label_free
     count = len(first)
@@ -465,7 +480,7 @@ def _precedence_levels(a: _Assets, g: _Groups) -> IntArray:
         return np.zeros(g.count, dtype=np.int64)
 
     def pairs(mask: BoolArray) -> tuple[IntArray, IntArray]:
-        keys = np.unique(g.label[mask] * n_apps + a.app[mask])
+        keys = _distinct(g.label[mask] * n_apps + a.app[mask])[0]
         return keys // n_apps, keys % n_apps
 
     ng, na = pairs(has_app & a.nonprod)
@@ -479,7 +494,7 @@ def _precedence_levels(a: _Assets, g: _Groups) -> IntArray:
     n_parts, part = connected_components(graph, directed=True, connection="strong")
     cu, cv = part[src], part[dst]
     keep = cu != cv
-    edges = np.unique(cu[keep] * n_parts + cv[keep])
+    edges = _distinct(cu[keep] * n_parts + cv[keep])[0]
     cu, cv = edges // n_parts, edges % n_parts
     level = np.zeros(n_parts, dtype=np.int64)
     for _ in range(n_parts + 1):
@@ -519,7 +534,7 @@ def _sequence(
         cu, cv = cycle[src[keep]], cycle[dst[keep]]
         between = cu != cv
         condensed = _symmetric(cu[between], cv[between], n_cycles)
-        roots = np.unique(cycle[g.root[g.oversized]])
+        roots = _distinct(cycle[g.root[g.oversized]].astype(np.int64))[0]
         order = breadth_first_order(_with_super_source(condensed, roots), n_cycles, directed=True)[0][1:]
         bfs_rank = np.full(n_cycles, -1, dtype=np.int64)
         bfs_rank[order] = np.arange(len(order))
@@ -621,7 +636,7 @@ def _cross_wave(
         categories=[PINNED_BY_USER, SPLIT_OVERSIZED_CYCLE, SPLIT_OVERSIZED_GROUP],
     )
     # One explanation per split group (a loop over split groups, not edges); labels are categorical.
-    groups, which = np.unique(np.where(pinned, -1, g.label[s]), return_inverse=True)
+    groups, _, which = _distinct(np.where(pinned, -1, g.label[s]))
     texts = np.array(
         [
             PIN_DETAIL
@@ -753,9 +768,9 @@ def plan_waves(
     src = a.ids.positions(edges["source_asset_id"])
     dst = a.ids.positions(edges["target_asset_id"])
     valid = (src >= 0) & (dst >= 0) & (src != dst)
-    directed = np.unique(src[valid] * n + dst[valid])
+    directed = _distinct(src[valid] * n + dst[valid])[0]
     d_src, d_dst = directed // n, directed % n
-    undirected = np.unique(np.minimum(d_src, d_dst) * n + np.maximum(d_src, d_dst))
+    undirected = _distinct(np.minimum(d_src, d_dst) * n + np.maximum(d_src, d_dst))[0]
     u, v = undirected // n, undirected % n
     graph = _symmetric(u, v, n)
     _, comp = connected_components(graph, directed=False)
