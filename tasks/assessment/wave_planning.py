@@ -101,10 +101,7 @@ def _wave_rows(plan: WavePlan) -> list[dict[str, Any]]:
                     "pinned_assets": int(wave.pinned_assets),
                     "within_limits": bool(wave.within_limits),
                     "note": wave.note if isinstance(wave.note, str) else None,
-                    "cross_wave_dependencies": [
-                        {k: (int(v) if isinstance(v, np.integer) else v) for k, v in edge.items()}
-                        for edge in by_wave.get(number, [])
-                    ],
+                    "cross_wave_dependencies": by_wave.get(number, []),
                 },
             }
         )
