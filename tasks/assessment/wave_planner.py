@@ -403,13 +403,15 @@ class _Groups:
     risk: IntArray
     dependencies: IntArray
     app: IntArray  # smallest application code (groups of one application sort together)
+    graph: csr_matrix  # undirected dependencies between free assets
 
 
 def _free_groups(a: _Assets, u: IntArray, v: IntArray, pinned: _Pinned, limits: IntArray) -> _Groups:
     free = pinned.wave == 0
     n = len(free)
     keep = free[u] & free[v]
-    _, comp = connected_components(_symmetric(u[keep], v[keep], n), directed=False)
+    graph = _symmetric(u[keep], v[keep], n)
+    _, comp = connected_components(graph, directed=False)
     members = np.flatnonzero(free)
     _, first, label_free = _distinct(comp[members])
     label = np.full(n, -1, dtype=np.int64)
@@ -429,6 +431,7 @@ def _free_groups(a: _Assets, u: IntArray, v: IntArray, pinned: _Pinned, limits: 
         risk=_group_max(label_free, a.risk[members], count),
         dependencies=np.bincount(label[u[keep]], minlength=count).astype(np.int64),
         app=_group_min(label_free, np.where(a.app[members] >= 0, a.app[members], UNLIMITED), count),
+        graph=graph,
     )
 
 
@@ -513,8 +516,9 @@ def _sequence(
     a: _Assets, g: _Groups, planned: BoolArray, level: IntArray, directed: tuple[IntArray, IntArray]
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Planned assets in wave order: groups by (level, production, criticality, app, root); inside an
-    oversized group, its cycles in breadth-first order from the group's root so neighbours stay
-    together. Returns the sequence, the cycle (strong component) of every asset and the group ranks."""
+    oversized group, its cycles in breadth-first order from the group's root, and inside a cycle its
+    assets in breadth-first order, so neighbours stay together. Returns the sequence, the cycle
+    (strong component) of every asset and the group ranks."""
     n = len(g.label)
     free = g.label >= 0
     src, dst = directed
@@ -530,6 +534,7 @@ def _sequence(
 
     # Breadth-first order of cycles inside oversized groups (one search for all of them).
     unit_rank = cycle.astype(np.int64)
+    asset_rank = np.arange(n, dtype=np.int64)
     if g.oversized.any():
         cu, cv = cycle[src[keep]], cycle[dst[keep]]
         between = cu != cv
@@ -540,9 +545,12 @@ def _sequence(
         bfs_rank[order] = np.arange(len(order))
         in_oversized = _by_group(g.oversized, g.label, False)
         unit_rank = np.where(in_oversized, bfs_rank[cycle], unit_rank)
+        starts = g.root[g.oversized]
+        visit = breadth_first_order(_with_super_source(g.graph, starts), n, directed=True)[0][1:]
+        asset_rank[visit] = np.arange(len(visit))
 
     members = np.flatnonzero(planned)
-    seq = members[np.lexsort((members, unit_rank[members], group_rank[g.label[members]]))]
+    seq = members[np.lexsort((asset_rank[members], unit_rank[members], group_rank[g.label[members]]))]
     return seq, cycle, group_rank
 
 
