@@ -38,6 +38,10 @@ def master_flow(
     mapping_overrides: dict[str, str] | None = None,
     six_r_overrides: dict[str, str] | None = None,
     user: str | None = None,
+    max_wave_ram_gb: float | None = None,
+    max_wave_storage_gb: float | None = None,
+    pilot_size: int | None = None,
+    blackouts: list[dict[str, str]] | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
@@ -72,6 +76,10 @@ def master_flow(
         "mapping_overrides": mapping_overrides or {},
         "overrides": six_r_overrides or {},
         "user": user,
+        "max_wave_ram_gb": max_wave_ram_gb,
+        "max_wave_storage_gb": max_wave_storage_gb,
+        "pilot_size": pilot_size,
+        "blackouts": blackouts or [],
     }
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:

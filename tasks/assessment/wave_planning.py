@@ -1,123 +1,148 @@
-"""Assessment step 3 — Wave Planning: dependency-connected assets move together, waves bounded.
+"""Assessment step 3 — Wave Planning: store the planner's waves and why dependencies still cross them.
 
-Pure logic (``plan_waves``) over arrays: connected components of the dependency graph
-(scipy, linear time), components ordered pilot-first (small, non-production, low
-criticality), then non-production before production; a component larger than a wave is
-cut in breadth-first order so neighbours stay together; pieces are packed first-fit.
+The planning itself is pure (``tasks.assessment.wave_planner.plan_waves``); this step loads the
+run's moving assets and their dependencies, passes the knobs from the run's parameters
+(``max_wave_size``, ``max_wave_ram_gb``, ``max_wave_storage_gb``, ``pilot_size``, ``wave_pins``)
+and writes waves and asset memberships back. Each wave's metrics keep its limits, its totals and
+the cross-wave dependencies that start in it, so an export or a reviewer can see why they remain.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, load_dependency_edges, update_assets
 from db.repositories.waves import replace_waves
+from tasks.assessment.wave_planner import WaveLimits, WavePlan, plan_waves
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
 MOVING = ("rehost", "replatform", "refactor", "rearchitect", "rewrite", "repurchase", "relocate")
-CRITICALITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+DEFAULT_MAX_WAVE_SIZE = 25
+COLUMNS = [
+    "asset_name",
+    "environment",
+    "business_criticality",
+    "application_name",
+    "memory_gb",
+    "storage_gb",
+    "six_r_strategy",
+]
 
 
-def plan_waves(assets: pd.DataFrame, edges: pd.DataFrame, max_size: int) -> pd.Series:
-    """Wave number (1-based) per asset row of ``assets`` (columns id, environment, criticality)."""
-    if max_size < 1:
-        raise ValueError("max wave size must be at least 1")
-    n = len(assets)
-    if n == 0:
-        return pd.Series(dtype="int64")
-    position = pd.Series(np.arange(n), index=assets["id"].to_numpy())
-    src = position.reindex(edges["source_asset_id"]).to_numpy()
-    dst = position.reindex(edges["target_asset_id"]).to_numpy()
-    keep = ~(np.isnan(src) | np.isnan(dst))
-    src, dst = src[keep].astype(int), dst[keep].astype(int)
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
-    graph = (graph + graph.T).tocsr()
-    _, labels = connected_components(graph, directed=False)
+def _optional_float(value: Any, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number of GB, got {value!r}") from exc
 
-    prod = assets["environment"].eq("production").to_numpy()
-    rank = assets["business_criticality"].map(CRITICALITY_RANK).fillna(1).to_numpy()
-    comp = pd.DataFrame({"label": labels, "prod": prod, "rank": rank})
-    stats = comp.groupby("label").agg(size=("prod", "size"), prod=("prod", "max"), rank=("rank", "max"))
-    stats["pilot"] = (~stats["prod"]) & (stats["rank"] <= 1) & (stats["size"] <= max(1, max_size // 2))
-    stats = stats.sort_values(
-        ["pilot", "prod", "rank", "size"], ascending=[False, True, True, True], kind="stable"
+
+def limits_from_params(params: Mapping[str, Any]) -> WaveLimits:
+    """The wave limits a run asked for (servers always; RAM and storage only when given)."""
+    return WaveLimits(
+        max_servers=int(params.get("max_wave_size") or DEFAULT_MAX_WAVE_SIZE),
+        max_ram_gb=_optional_float(params.get("max_wave_ram_gb"), "max_wave_ram_gb"),
+        max_storage_gb=_optional_float(params.get("max_wave_storage_gb"), "max_wave_storage_gb"),
     )
 
-    wave_of = np.zeros(n, dtype=np.int64)
-    room: list[int] = []  # free slots per wave (index = wave - 1)
-    members_by_label = pd.Series(np.arange(n)).groupby(labels).apply(np.asarray)
-    for label in stats.index:
-        members = members_by_label[label]
-        if len(members) > max_size:
-            order, _ = breadth_first_order(graph, members[0], directed=False)
-            members = np.asarray(order)
-        for start in range(0, len(members), max_size):
-            piece = members[start : start + max_size]
-            target = next((i for i, free in enumerate(room) if free >= len(piece)), None)
-            if target is None:
-                room.append(max_size)
-                target = len(room) - 1
-            room[target] -= len(piece)
-            wave_of[piece] = target + 1
-    return pd.Series(wave_of, index=assets.index)
+
+def pins_from_params(params: Mapping[str, Any], moving_ids: pd.Series) -> tuple[dict[uuid.UUID, int], int]:
+    """``wave_pins`` ({asset id: wave number}) restricted to moving assets; returns (pins, ignored)."""
+    raw: Mapping[str, Any] = params.get("wave_pins") or {}
+    pins: dict[uuid.UUID, int] = {}
+    for key, wave in raw.items():
+        try:
+            pins[uuid.UUID(str(key))] = int(wave)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"wave_pins: {key!r} -> {wave!r} is not an asset id -> wave number") from exc
+    known = set(moving_ids)
+    kept = {k: v for k, v in pins.items() if k in known}
+    return kept, len(pins) - len(kept)
 
 
-def cross_wave_dependencies(edges: pd.DataFrame, wave_by_id: pd.Series) -> pd.DataFrame:
-    """Dependencies whose two ends sit in different waves (each one a coordination point)."""
-    frame = edges.assign(
-        source_wave=edges["source_asset_id"].map(wave_by_id),
-        target_wave=edges["target_asset_id"].map(wave_by_id),
+def _wave_rows(plan: WavePlan) -> list[dict[str, Any]]:
+    """One ``migration_waves`` row per planned wave, with its limits, totals and crossing edges."""
+    crossing = plan.cross_wave_dependencies.assign(
+        source_asset_id=lambda f: f["source_asset_id"].astype(str),
+        target_asset_id=lambda f: f["target_asset_id"].astype(str),
+        first_wave=lambda f: np.minimum(f["source_wave"], f["target_wave"]),
     )
-    frame = frame.dropna(subset=["source_wave", "target_wave"])
-    return frame[frame["source_wave"] != frame["target_wave"]]
+    by_wave = {
+        int(k): group[["source_asset_id", "target_asset_id", "source_wave", "target_wave", "reason"]].to_dict(
+            "records"
+        )
+        for k, group in crossing.groupby("first_wave")
+    }
+    limits = plan.limits
+    rows = []
+    for wave in plan.waves.itertuples(index=False):  # one iteration per wave
+        number = int(wave.number)
+        rows.append(
+            {
+                "number": number,
+                "name": f"Wave {number}" + (" (pilot)" if wave.pilot else ""),
+                "status": "planned",
+                "asset_count": int(wave.asset_count),
+                "metrics": {
+                    "max_size": limits.max_servers,
+                    "max_ram_gb": limits.max_ram_gb,
+                    "max_storage_gb": limits.max_storage_gb,
+                    "memory_gb": round(float(wave.memory_gb), 3),
+                    "storage_gb": round(float(wave.storage_gb), 3),
+                    "pilot": bool(wave.pilot),
+                    "pinned_assets": int(wave.pinned_assets),
+                    "within_limits": bool(wave.within_limits),
+                    "note": wave.note if isinstance(wave.note, str) else None,
+                    "cross_wave_dependencies": by_wave.get(number, []),
+                },
+            }
+        )
+    return rows
 
 
 def plan(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     """Group the run's moving assets into bounded, dependency-aware waves and store them."""
-    max_size = int(ctx.params.get("max_wave_size") or 25)
-    assets = load_assets(
-        session=session,
-        master_flow_id=ctx.assets_run_id,
-        columns=["asset_name", "environment", "business_criticality", "six_r_strategy"],
-    )
+    limits = limits_from_params(ctx.params)
+    pilot_size = ctx.params.get("pilot_size")
+    assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     moving = assets[assets["six_r_strategy"].isin(MOVING)].reset_index(drop=True)
     edges = load_dependency_edges(session=session, master_flow_id=ctx.assets_run_id)
-    waves = plan_waves(moving, edges, max_size)
-    moving["wave_number"] = waves.to_numpy()
-    sizes = moving["wave_number"].value_counts().sort_index()
+    pins, pins_ignored = pins_from_params(ctx.params, moving["id"])
+    result = plan_waves(
+        moving, edges, limits, pins=pins, pilot_size=None if pilot_size is None else int(pilot_size)
+    )
     rows = replace_waves(
-        session=session,
-        tenant=ctx.tenant,
-        master_flow_id=ctx.assets_run_id,
-        waves=[
-            {
-                "number": int(k),
-                "name": f"Wave {int(k)}" + (" (pilot)" if k == 1 else ""),
-                "status": "planned",
-                "asset_count": int(v),
-                "metrics": {"max_size": max_size},
-            }
-            for k, v in sizes.items()
-        ],
+        session=session, tenant=ctx.tenant, master_flow_id=ctx.assets_run_id, waves=_wave_rows(result)
     )
     wave_ids = {w.number: w.id for w in rows}
+    moving["wave_number"] = result.assets["wave"].to_numpy()
     moving["wave_id"] = moving["wave_number"].map(wave_ids)
     moving["wave"] = "Wave " + moving["wave_number"].astype(str)
     update_assets(session=session, frame=moving, columns=["wave_id", "wave"])
-    crossing = cross_wave_dependencies(edges, moving.set_index("id")["wave_number"])
+    crossing = result.cross_wave_dependencies
+    order = result.environment_order
     return {
         "waves": len(rows),
         "assets_in_waves": len(moving),
-        "max_wave_size": max_size,
-        "largest_wave": int(sizes.max()) if len(sizes) else 0,
+        "max_wave_size": limits.max_servers,
+        "max_wave_ram_gb": limits.max_ram_gb,
+        "max_wave_storage_gb": limits.max_storage_gb,
+        "pilot_wave_size": int(result.waves.loc[result.waves["pilot"], "asset_count"].sum()),
+        "largest_wave": int(result.waves["asset_count"].max()) if len(rows) else 0,
+        "waves_over_limits": int((~result.waves["within_limits"].astype(bool)).sum()),
         "cross_wave_dependencies": len(crossing),
+        "cross_wave_by_reason": {str(k): int(v) for k, v in crossing["reason"].value_counts().items()},
+        "environment_order_conflicts": int((~order["in_order"].astype(bool)).sum()),
+        "pinned_assets": len(pins),
+        "pins_ignored_not_moving": pins_ignored,
         "not_moving": int(len(assets) - len(moving)),
     }
 

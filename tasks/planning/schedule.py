@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -10,11 +9,10 @@ from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
 from db.repositories.waves import load_waves, update_waves
+from tasks.assessment.roadmap import MILESTONES, milestones
 from tasks.phases import PLANNING, PhaseContext
 from tasks.steps import step_task
 
-# Share of a wave's duration per milestone, in order.
-MILESTONES = (("replicate", 0.4), ("test", 0.3), ("cutover", 0.1), ("hypercare", 0.2))
 # Base effort hours per asset by strategy, scaled by size (cores).
 EFFORT_HOURS = {
     "rehost": 6,
@@ -43,18 +41,6 @@ def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         "first_start": min(w.planned_start for w in waves).isoformat(),
         "last_end": max(w.planned_end for w in waves).isoformat(),
     }
-
-
-def milestones(start: dt.date, end: dt.date) -> list[dict[str, str]]:
-    """Split a wave's dates into replicate / test / cutover / hypercare."""
-    total = (end - start).days + 1
-    out, cursor = [], start
-    for i, (name, share) in enumerate(MILESTONES):
-        days = total - (cursor - start).days if i == len(MILESTONES) - 1 else max(1, round(total * share))
-        finish = min(end, cursor + dt.timedelta(days=days - 1))
-        out.append({"milestone": name, "start": cursor.isoformat(), "end": finish.isoformat()})
-        cursor = min(end, finish + dt.timedelta(days=1))
-    return out
 
 
 def timeline(session: Session, ctx: PhaseContext) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -117,6 +118,8 @@ def test_a_phase_started_on_its_own_reads_the_latest_accepted_handoff(
         engagement=engagement.name,
         phases=["assessment", "planning"],
         max_wave_size=5,
+        max_wave_ram_gb=RAM_LIMIT,
+        blackouts=[QUARTER_CLOSE],
         start_date="2026-03-02",
         return_state=True,
     )
@@ -131,12 +134,44 @@ def test_a_phase_started_on_its_own_reads_the_latest_accepted_handoff(
     assert [p["phase"] for p in phases] == ["assessment", "planning"]
     assert phases[0]["input_handoff_id"] == handoff
     assert _wave_limit(admin_engine, first) == 5, "the re-run re-plans the first run's assets"
+    _assert_ram_limit_and_blackout_honoured(admin_engine, first)
     copied = rows(
         admin_engine, "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m", m=second
     )
     assert copied[0]["n"] == 0, "a phase run alone works on the earlier run's assets, it does not copy them"
     rollback_flow(master_flow_id=second, phase="assessment", cascade=True, reason="test")
     assert _wave_limit(admin_engine, first) == 25, "rolling the re-run back restores the first plan"
+
+
+RAM_LIMIT = 160.0
+QUARTER_CLOSE = {"start": "2026-03-02", "end": "2026-03-20", "reason": "quarter close"}
+
+
+def _assert_ram_limit_and_blackout_honoured(admin_engine: Engine, master_id: uuid.UUID) -> None:
+    """The re-run's knobs reached the steps: RAM per wave bounded, no cutover in the blackout."""
+    waves = rows(
+        admin_engine,
+        "SELECT w.number, w.asset_count, w.metrics, sum(a.memory_gb) AS ram"
+        " FROM migration.migration_waves w JOIN migration.assets a ON a.wave_id = w.id"
+        " WHERE w.master_flow_id = :m GROUP BY w.id ORDER BY w.number",
+        m=master_id,
+    )
+    freeze_start, freeze_end = dt.date(2026, 3, 2), dt.date(2026, 3, 20)
+    for wave in waves:
+        metrics = wave["metrics"]
+        assert metrics["max_ram_gb"] == RAM_LIMIT
+        assert wave["ram"] <= RAM_LIMIT or wave["asset_count"] == 1, wave["number"]
+        assert metrics["within_limits"] == (wave["ram"] <= RAM_LIMIT)
+        cutover = metrics["cutover"]
+        first, last = dt.date.fromisoformat(cutover["start"]), dt.date.fromisoformat(cutover["end"])
+        assert last < freeze_start or first > freeze_end, (wave["number"], cutover)
+        planned = next(m for m in metrics["timeline"] if m["milestone"] == "cutover")
+        assert (planned["start"], planned["end"]) == (cutover["start"], cutover["end"])
+    assert waves[0]["metrics"]["blackout_delay"] == {
+        "days": waves[0]["metrics"]["blackout_delay"]["days"],
+        "blackouts": ["quarter close"],
+    }
+    assert waves[0]["metrics"]["blackout_delay"]["days"] > 0
 
 
 def _wave_limit(admin_engine: Engine, master_id: uuid.UUID) -> int:
