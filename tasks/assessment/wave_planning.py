@@ -68,6 +68,12 @@ def pins_from_params(params: Mapping[str, Any], moving_ids: pd.Series) -> tuple[
     return kept, len(pins) - len(kept)
 
 
+#: Crossing edges kept per wave as examples. At 100k assets a plan can leave ~250k crossings; every
+#: later step rewrites wave metrics (and change capture copies them), so metrics keep counts by
+#: reason plus a few examples, and the full list is a query over assets.wave_id and dependencies.
+CROSSING_EXAMPLES = 25
+
+
 def _wave_rows(plan: WavePlan) -> list[dict[str, Any]]:
     """One ``migration_waves`` row per planned wave, with its limits, totals and crossing edges."""
     crossing = plan.cross_wave_dependencies.assign(
@@ -75,10 +81,13 @@ def _wave_rows(plan: WavePlan) -> list[dict[str, Any]]:
         target_asset_id=lambda f: f["target_asset_id"].astype(str),
         first_wave=lambda f: np.minimum(f["source_wave"], f["target_wave"]),
     )
+    shown = ["source_asset_id", "target_asset_id", "source_wave", "target_wave", "reason"]
     by_wave = {
-        int(k): group[["source_asset_id", "target_asset_id", "source_wave", "target_wave", "reason"]].to_dict(
-            "records"
-        )
+        int(k): {
+            "count": len(group),
+            "by_reason": {str(r): int(n) for r, n in group["reason"].value_counts().items()},
+            "examples": group[shown].head(CROSSING_EXAMPLES).to_dict("records"),
+        }
         for k, group in crossing.groupby("first_wave")
     }
     limits = plan.limits
@@ -101,7 +110,9 @@ def _wave_rows(plan: WavePlan) -> list[dict[str, Any]]:
                     "pinned_assets": int(wave.pinned_assets),
                     "within_limits": bool(wave.within_limits),
                     "note": wave.note if isinstance(wave.note, str) else None,
-                    "cross_wave_dependencies": by_wave.get(number, []),
+                    "cross_wave_dependencies": by_wave.get(
+                        number, {"count": 0, "by_reason": {}, "examples": []}
+                    ),
                 },
             }
         )
