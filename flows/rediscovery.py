@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from db.repositories.assets import load_assets
@@ -15,16 +15,24 @@ from db.repositories.sources import engagements_with_sources
 from db.repositories.tenants import ensure_tenant
 from db.session import Tenant, tenant_session
 from flows.master import master_flow
+from mfactory.runners import task_runner
 from tasks.rediscovery.inventory_diff import COMPARED, diff_inventories, summarise
 
 REPORT_ROWS = 500  # rows shown in the table artifact; the counts always cover everything
 
 
-@flow(name="rediscovery")
+@task(name="rediscover-engagement", task_run_name="rediscover {client} / {engagement}")
+def rediscover_engagement(client: str, engagement: str) -> dict[str, Any]:
+    """One engagement: a discovery-only master run (a subflow of this task) and its change report."""
+    return _rediscover(client, engagement)
+
+
+@flow(name="rediscovery", task_runner=task_runner())
 def rediscovery_flow(client: str | None = None, engagement: str | None = None) -> dict[str, Any]:
     """Re-discover one engagement, or (no parameters: the nightly schedule) every engagement with
     registered sources; each gets a discovery-only master run and a change report against the
-    previous accepted discovery. One engagement failing does not stop the others."""
+    previous accepted discovery. Engagements run concurrently on the configured task runner (one
+    task per engagement, never per asset); one failing does not stop the others."""
     if (client is None) != (engagement is None):
         raise ValueError("give both client and engagement, or neither (all engagements with sources)")
     if client is not None and engagement is not None:
@@ -32,7 +40,14 @@ def rediscovery_flow(client: str | None = None, engagement: str | None = None) -
     else:
         with tenant_session(None) as session:
             targets = engagements_with_sources(session=session)
-    reports = {f"{c} / {e}": _rediscover(c, e) for c, e in targets}
+    futures = rediscover_engagement.map([c for c, _ in targets], [e for _, e in targets])
+    reports: dict[str, Any] = {}
+    for (c, e), future in zip(targets, futures, strict=True):
+        future.wait()
+        state = future.state
+        reports[f"{c} / {e}"] = (
+            state.result() if state.is_completed() else {"status": "failed", "message": state.message}
+        )
     return {"engagements": reports}
 
 

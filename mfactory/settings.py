@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
         default=0.8, description="Column mappings below this confidence are flagged for human review."
     )
     review_poll_seconds: int = Field(default=2, description="How often a paused run checks for its answer.")
+    task_runner: Literal["threads", "dask"] = Field(
+        default="threads", description="Where concurrent work runs: a thread pool, or a Dask cluster."
+    )
+    task_runner_workers: int = Field(default=4, description="Threads of the thread-pool runner.")
+    dask_address: str | None = Field(
+        default=None,
+        description="Scheduler of an existing Dask cluster (tcp://host:8786); unset = a local cluster.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine
 
 from db.repositories.sources import active_sources, engagements_with_sources, register_source
 from db.session import tenant_session
 from flows.rediscovery import rediscovery_flow
+from mfactory.runners import task_runner
+from mfactory.settings import Settings
 from tests.flows.test_master_discovery import SAMPLE_DEPENDENCIES, SAMPLE_INVENTORY, Engagement, rows
 
 pytestmark = pytest.mark.usefixtures("database", "prefect_server")
@@ -76,7 +79,9 @@ def test_rediscovery_reimports_registered_sources_and_reports_the_changes(
 
     key = f"rediscovery-{str(engagement.tenant.engagement_id)[:8]}-changes"
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC
+        )
     table = artifacts[0].data
     changes = json.loads(table) if isinstance(table, str) else table
     assert {(r["asset_name"], r["change"]) for r in changes} == {
@@ -107,3 +112,22 @@ def test_a_new_inventory_source_replaces_the_current_one(new_engagement: Callabl
             "inventory": ["/data/v2.csv"],
             "dependencies": ["/data/d1.csv", "/data/d2.csv"],
         }
+
+
+def test_rediscovery_runs_on_a_dask_cluster_when_settings_choose_dask(
+    new_engagement: Callable[[], Engagement],
+) -> None:
+    """MFACTORY_TASK_RUNNER=dask: the engagement's work runs as a task on a (local) Dask cluster."""
+    engagement = new_engagement()
+    with tenant_session(engagement.tenant) as session:
+        register_source(
+            session=session, tenant=engagement.tenant, kind="inventory", location=str(SAMPLE_INVENTORY)
+        )
+    runner = task_runner(Settings(task_runner="dask"))
+    assert type(runner).__name__ == "DaskTaskRunner"
+    result = rediscovery_flow.with_options(task_runner=runner)(
+        client=engagement.client, engagement=engagement.name
+    )
+    report = result["engagements"][f"{engagement.client} / {engagement.name}"]
+    assert report["status"] == "completed"
+    assert report["changes"] == {"new": 60, "changed": 0, "disappeared": 0}
