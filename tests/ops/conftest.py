@@ -76,7 +76,7 @@ class PrefectServer:
         raise AssertionError(f"{flow_name} under {parent_id} did not pause within {timeout:.0f} s")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -92,7 +92,7 @@ def _prefect(env: dict[str, str], *args: str) -> None:
 @pytest.fixture(scope="session")
 def deployed_server(database: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     logs = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,
