@@ -49,6 +49,11 @@ class PrefectServer:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("POST", path, body)
 
+    def trigger(self, deployment: str, parameters: dict[str, Any]) -> str:
+        """Create a flow run of ``migration-master/<deployment>`` over REST; return its id."""
+        found = self.get(f"/deployments/name/migration-master/{deployment}")
+        return str(self.post(f"/deployments/{found['id']}/create_flow_run", {"parameters": parameters})["id"])
+
     def wait_for_state(self, flow_run_id: str, states: set[str], timeout: float = 420) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -30,34 +30,29 @@ def test_master_run_created_through_the_rest_api_is_the_master_record_with_its_p
     deployed_server: PrefectServer, admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
     engagement = new_engagement()
-    deployment = deployed_server.get("/deployments/name/migration-master/master")
-    created = deployed_server.post(
-        f"/deployments/{deployment['id']}/create_flow_run",
+    created = deployed_server.trigger(
+        "master",
         {
-            "parameters": {
-                "client": engagement.client,
-                "engagement": engagement.name,
-                "inventory": str(SAMPLE_INVENTORY),
-                "dependencies": [str(SAMPLE_DEPENDENCIES)],
-                "start_date": "2027-01-04",
-            }
+            "client": engagement.client,
+            "engagement": engagement.name,
+            "inventory": str(SAMPLE_INVENTORY),
+            "dependencies": [str(SAMPLE_DEPENDENCIES)],
+            "start_date": "2027-01-04",
         },
     )
-    run = deployed_server.wait_for_state(created["id"], TERMINAL)
+    run = deployed_server.wait_for_state(created, TERMINAL)
     assert run["state_type"] == "COMPLETED", (
         run["state"],
         (deployed_server.logs / "worker.log").read_text()[-3000:],
     )
-    master = rows(
-        admin_engine, "SELECT id, status FROM migration.master_flows WHERE id = :m", m=created["id"]
-    )
-    assert master == [{"id": uuid.UUID(created["id"]), "status": "completed"}]
+    master = rows(admin_engine, "SELECT id, status FROM migration.master_flows WHERE id = :m", m=created)
+    assert master == [{"id": uuid.UUID(created), "status": "completed"}]
     phases = rows(
-        admin_engine, "SELECT id, phase FROM migration.phase_flows WHERE master_flow_id = :m", m=created["id"]
+        admin_engine, "SELECT id, phase FROM migration.phase_flows WHERE master_flow_id = :m", m=created
     )
     assert len(phases) == 5
     children = deployed_server.post(
-        "/flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [created["id"]]}}}
+        "/flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"any_": [created]}}}
     )
     assert {uuid.UUID(c["id"]) for c in children} == {p["id"] for p in phases}
 

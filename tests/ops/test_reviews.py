@@ -16,18 +16,12 @@ from tests.flows.test_master_discovery import SAMPLE_DEPENDENCIES, SAMPLE_INVENT
 from tests.ops.conftest import TERMINAL, PrefectServer
 
 
-def _trigger(server: PrefectServer, deployment: str, parameters: dict[str, object]) -> str:
-    found = server.get(f"/deployments/name/migration-master/{deployment}")
-    return str(server.post(f"/deployments/{found['id']}/create_flow_run", {"parameters": parameters})["id"])
-
-
 def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
     deployed_server: PrefectServer, admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
     engagement = new_engagement()
     some_asset = next(csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8")))["asset_name"]
-    master = _trigger(
-        deployed_server,
+    master = deployed_server.trigger(
         "master",
         {
             "client": engagement.client,
@@ -89,8 +83,7 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
     }
 
     # A refused cutover rolls the execution phase back, and the master run says why.
-    rerun = _trigger(
-        deployed_server,
+    rerun = deployed_server.trigger(
         "execution",
         {"client": engagement.client, "engagement": engagement.name, "review": True},
     )

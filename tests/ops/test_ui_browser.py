@@ -27,30 +27,27 @@ def test_master_run_page_shows_the_summary_artifact(
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is missing: run scripts/install-test-tools.sh"
     engagement = new_engagement()
-    deployment = deployed_server.get("/deployments/name/migration-master/master")
-    run = deployed_server.post(
-        f"/deployments/{deployment['id']}/create_flow_run",
+    run_id = deployed_server.trigger(
+        "master",
         {
-            "parameters": {
-                "client": engagement.client,
-                "engagement": engagement.name,
-                "inventory": str(SAMPLE_INVENTORY),
-                "dependencies": [str(SAMPLE_DEPENDENCIES)],
-            }
+            "client": engagement.client,
+            "engagement": engagement.name,
+            "inventory": str(SAMPLE_INVENTORY),
+            "dependencies": [str(SAMPLE_DEPENDENCIES)],
         },
     )
-    assert deployed_server.wait_for_state(run["id"], TERMINAL)["state_type"] == "COMPLETED"
+    assert deployed_server.wait_for_state(run_id, TERMINAL)["state_type"] == "COMPLETED"
     ui = deployed_server.api.removesuffix("/api")
     shot = tmp_path / "master-run-ui.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{ui}/runs/flow-run/{run['id']}", wait_until="networkidle")
+        page.goto(f"{ui}/runs/flow-run/{run_id}", wait_until="networkidle")
         page.get_by_text("Artifacts", exact=True).first.click()
         page.get_by_text(f"master-summary-{str(engagement.tenant.engagement_id)[:8]}").first.click()
         heading = page.locator("h1", has_text=f"{engagement.client} / {engagement.name}")
         heading.wait_for(timeout=30_000)
-        assert page.get_by_text(f"Master run {run['id']}: completed").first.is_visible()
+        assert page.get_by_text(f"Master run {run_id}: completed").first.is_visible()
         assert [h.inner_text() for h in page.locator("h2").all()][:5] == [
             "discovery",
             "assessment",
