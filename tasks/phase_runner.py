@@ -26,6 +26,7 @@ from db.repositories.runs import (
 )
 from db.session import Tenant, tenant_session
 from mfactory.errors import TenantContextError
+from tasks.artifacts.publish import publish_phase_artifacts
 from tasks.handoff import gate_and_handoff
 from tasks.phases import PHASES, STEPS, PhaseContext
 from tasks.rollback import rollback_phases
@@ -105,6 +106,7 @@ def run_phase(
         return Failed(
             name=ROLLED_BACK, message=f"{reason} — rolled back {report['rows_undone']} row(s)", data=exc
         )
+    publish_phase_artifacts(ctx, metrics)
     with tenant_session(tenant) as session:
         update_phase_flow(
             session=session,
