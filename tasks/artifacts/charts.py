@@ -60,20 +60,30 @@ def dependency_graph_figure(graph: GroupGraph, title: str) -> Figure:
     pairs = pairs.reshape(-1, 2)
     weights = edges["dependencies"].to_numpy(dtype=float)
     pos = spring_layout(len(nodes), pairs, weights)
+    folded = nodes["group"].eq(graph.other_label).to_numpy() & (graph.folded_groups > 0)
     if len(pairs):
         widths = 0.6 + 3.0 * np.log1p(weights) / max(np.log1p(weights).max(), 1.0)
-        ax.add_collection(
-            LineCollection(pos[pairs], linewidths=widths, colors="#8c8c8c", alpha=0.6, zorder=1)
-        )
+        # Links into the folded node are drawn faint and dashed so links between named groups stand out.
+        to_other = folded[pairs].any(axis=1)
+        for mask, colour, style in ((to_other, "#cccccc", "--"), (~to_other, "#6f6f6f", "-")):
+            ax.add_collection(
+                LineCollection(
+                    pos[pairs[mask]],
+                    linewidths=widths[mask],
+                    colors=colour,
+                    linestyles=style,
+                    alpha=0.7,
+                    zorder=1,
+                )
+            )
         if len(pairs) <= 25:
             for (i, j), n in zip(pairs, weights, strict=True):
                 middle = (pos[i] + pos[j]) / 2
                 ax.text(*middle, f"{int(n):,}", fontsize=7, color="#555555", ha="center", zorder=2)
     assets = nodes["assets"].to_numpy(dtype=float)
-    sizes = 80 + 1400 * np.sqrt(assets / max(assets.max(), 1.0))
-    folded = (
-        nodes["group"].eq(graph.other_label).to_numpy() if graph.folded_groups else np.zeros(len(nodes), bool)
-    )
+    # The folded node is drawn at a fixed size: its asset count would dwarf every named group.
+    shown = np.where(folded, 0.0, assets)
+    sizes = np.where(folded, 900.0, 80 + 1400 * np.sqrt(shown / max(shown.max(), 1.0)))
     colours = np.where(folded, "#bbbbbb", np.where(nodes["links"].to_numpy() > 0, "#4c72b0", "#a1c4e8"))
     ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=1.5, zorder=3)
     for (x, y), group, n in zip(pos, nodes["group"], nodes["assets"], strict=True):

@@ -24,7 +24,7 @@ class Rows:
         """Says how many rows the table shows of how many, so a capped table never looks complete."""
         if not self.capped:
             return f"all {self.total:,} {noun}"
-        return f"first {len(self.rows):,} of {self.total:,} {noun}" + (f" ({order})" if order else "")
+        return f"first {len(self.rows):,} of {self.total:,} {noun}" + (f", {order}" if order else "")
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -128,7 +128,7 @@ def test_tables_are_capped_and_say_so() -> None:
     frame = pd.DataFrame({"asset_name": [f"a{i}" for i in range(1200)], "confidence": 0.5})
     rows = capped_rows(frame)
     assert len(rows.rows) == 500 and rows.total == 1200 and rows.capped
-    assert rows.note("assets", "least confident first") == "first 500 of 1,200 assets (least confident first)"
+    assert rows.note("assets", "least confident first") == "first 500 of 1,200 assets, least confident first"
     whole = capped_rows(frame.head(20))
     assert not whole.capped and whole.note("assets") == "all 20 assets"
     limited = capped_rows(frame.head(500), total=100_000)
