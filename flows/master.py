@@ -18,6 +18,7 @@ from db.session import Tenant, tenant_session
 from flows.registry import PHASE_FLOWS
 from mfactory.errors import TenantContextError
 from mfactory.locations import local_copy
+from tasks.artifacts.keys import artifact_key
 from tasks.phase_runner import ROLLED_BACK
 from tasks.phases import PHASES
 
@@ -131,7 +132,7 @@ def master_flow(
                 summary=summary,
             )
     create_markdown_artifact(
-        key=f"master-summary-{str(tenant.engagement_id)[:8]}",
+        key=artifact_key("master", "summary", tenant.engagement_id),
         markdown=_summary_markdown(client, engagement, master_flow_id, results),
         description=f"{client} / {engagement}: master run summary",
     )

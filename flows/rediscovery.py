@@ -16,6 +16,7 @@ from db.repositories.tenants import ensure_tenant
 from db.session import Tenant, tenant_session
 from flows.master import master_flow
 from mfactory.runners import task_runner
+from tasks.artifacts.keys import artifact_key
 from tasks.rediscovery.inventory_diff import COMPARED, diff_inventories, summarise
 
 REPORT_ROWS = 500  # rows shown in the table artifact; the counts always cover everything
@@ -80,7 +81,7 @@ def _rediscover(client: str, engagement: str) -> dict[str, Any]:
     summary = {"previous_run": str(previous) if previous else None, "changes": counts}
     with tenant_session(tenant) as session:
         update_master_flow(session=session, master_flow_id=current, summary={"rediscovery": summary})
-    key = f"rediscovery-{str(tenant.engagement_id)[:8]}"
+    key = artifact_key("rediscovery", "report", tenant.engagement_id)
     create_markdown_artifact(
         key=key,
         markdown=_markdown(client, engagement, previous, current, counts, len(report)),
@@ -88,7 +89,7 @@ def _rediscover(client: str, engagement: str) -> dict[str, Any]:
     )
     if len(report):
         create_table_artifact(
-            key=f"{key}-changes",
+            key=artifact_key("rediscovery", "changes", tenant.engagement_id),
             table=report.head(REPORT_ROWS).to_dict("records"),
             description=f"first {min(len(report), REPORT_ROWS)} of {len(report)} changed assets",
         )

@@ -11,13 +11,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from db.repositories.outputs import gate_frame, package_summary
 from db.repositories.runs import create_handoff
 from db.session import tenant_session
+from tasks.artifacts.keys import artifact_key
 from tasks.phases import PhaseContext, next_phase
 from tasks.quality import QualityGateFailed, validate_frame
-
-
-def _artifact_key(ctx: PhaseContext, what: str) -> str:
-    # Artifact keys: lower-case letters, digits and dashes only.
-    return f"{ctx.phase}-{what}-{str(ctx.engagement_id)[:8]}"
 
 
 @task(name="quality_gate_and_handoff", persist_result=False)
@@ -44,14 +40,14 @@ def gate_and_handoff(ctx: PhaseContext) -> uuid.UUID:
             status="accepted" if validation["success"] else "rejected",
         )
     create_table_artifact(
-        key=_artifact_key(ctx, "quality-gate"),
+        key=artifact_key(ctx.phase, "quality-gate", ctx.engagement_id),
         table=[{k: v for k, v in r.items()} for r in validation["results"]],
         description=f"{ctx.phase} quality gate: {'passed' if validation['success'] else 'FAILED'}",
     )
     if not validation["success"]:
         raise QualityGateFailed(ctx.phase, validation)
     create_markdown_artifact(
-        key=_artifact_key(ctx, "handoff"),
+        key=artifact_key(ctx.phase, "handoff", ctx.engagement_id),
         markdown=f"### {ctx.phase} handoff\n\n"
         + "\n".join(f"- **{k}**: {v}" for k, v in package.items() if k != "data_import_ids"),
         description=f"{ctx.phase} -> {next_phase(ctx.phase) or 'end'}",

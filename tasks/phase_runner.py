@@ -29,6 +29,8 @@ from db.repositories.runs import (
 )
 from db.session import Tenant, tenant_session
 from mfactory.errors import TenantContextError
+from tasks.artifacts.keys import artifact_key
+from tasks.artifacts.publish import publish_phase_artifacts
 from tasks.handoff import gate_and_handoff
 from tasks.phases import PHASES, STEPS, PhaseContext
 from tasks.reviews.gates import REVIEWS
@@ -89,7 +91,11 @@ def run_phase(
         if input_handoff_id is not None:
             consume_handoff(session=session, handoff_id=input_handoff_id, target_phase_flow_id=phase_flow_id)
         update_master_flow(session=session, master_flow_id=master_flow_id, current_phase=phase)
-    progress = create_progress_artifact(progress=0.0, description=f"{phase}: steps completed")
+    progress = create_progress_artifact(
+        progress=0.0,
+        key=artifact_key(phase, "progress", engagement_id),
+        description=f"{phase}: steps completed",
+    )
     metrics: dict[str, Any] = {}
     try:
         for position, step in enumerate(steps, start=1):
@@ -112,6 +118,7 @@ def run_phase(
         return Failed(
             name=ROLLED_BACK, message=f"{reason} — rolled back {report['rows_undone']} row(s)", data=exc
         )
+    publish_phase_artifacts(ctx, metrics)
     with tenant_session(tenant) as session:
         update_phase_flow(
             session=session,

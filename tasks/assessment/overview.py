@@ -8,6 +8,7 @@ from prefect.artifacts import create_table_artifact
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets
+from tasks.artifacts.keys import artifact_key
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
@@ -28,7 +29,7 @@ def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         .reset_index(name="assets")
     )
     create_table_artifact(
-        key=f"assessment-overview-{str(ctx.engagement_id)[:8]}",
+        key=artifact_key("assessment", "overview", ctx.engagement_id),
         table=table.to_dict("records"),
         description="Assets by type, OS family, environment",
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
 from db.repositories.waves import load_waves, update_waves
+from tasks.artifacts.keys import artifact_key
 from tasks.execution.executor import DryRunExecutor
 from tasks.phases import EXECUTION, PhaseContext
 from tasks.steps import step_task
@@ -118,7 +119,7 @@ def reports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         for w in waves
     ]
     create_table_artifact(
-        key=f"execution-report-{str(ctx.engagement_id)[:8]}",
+        key=artifact_key("execution", "report", ctx.engagement_id),
         table=table,
         description="Execution (dry run) per wave",
     )

@@ -77,7 +77,7 @@ def test_rediscovery_reimports_registered_sources_and_reports_the_changes(
     assert master["status"] == "completed"
     assert master["summary"]["rediscovery"]["changes"] == report["changes"]
 
-    key = f"rediscovery-{str(engagement.tenant.engagement_id)[:8]}-changes"
+    key = f"rediscovery-changes-{str(engagement.tenant.engagement_id)[:8]}"
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC
