@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from db.models import MigrationWave
@@ -47,15 +47,6 @@ def load_waves(*, session: Session, master_flow_id: uuid.UUID) -> list[Migration
             .where(MigrationWave.master_flow_id == master_flow_id)
             .order_by(MigrationWave.number)
         )
-    )
-
-
-def set_wave(*, session: Session, wave_id: uuid.UUID, **values: Any) -> None:
-    session.execute(
-        update(MigrationWave)
-        .where(MigrationWave.id == wave_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets
-from db.repositories.waves import load_waves, set_wave
+from db.repositories.waves import load_waves, update_waves
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
@@ -169,19 +169,23 @@ def roadmap(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     by_wave = assets.dropna(subset=["wave_id"]).groupby("wave_id")["six_r_strategy"].apply(list)
     waves = load_waves(session=session, master_flow_id=ctx.assets_run_id)
     dates = schedule_waves([(w.number, by_wave.get(w.id, [])) for w in waves], start, blackouts)
-    for wave, when in zip(waves, dates, strict=True):
-        set_wave(
-            session=session,
-            wave_id=wave.id,
-            planned_start=when.start,
-            planned_end=when.end,
-            status="scheduled",
-            metrics={
-                **wave.metrics,
-                "cutover": {"start": when.cutover_start.isoformat(), "end": when.cutover_end.isoformat()},
-                "blackout_delay": {"days": when.delay_days, "blackouts": list(when.delayed_by)},
-            },
-        )
+    update_waves(
+        session=session,
+        changes=[
+            {
+                "id": wave.id,
+                "planned_start": when.start,
+                "planned_end": when.end,
+                "status": "scheduled",
+                "metrics": {
+                    **wave.metrics,
+                    "cutover": {"start": when.cutover_start.isoformat(), "end": when.cutover_end.isoformat()},
+                    "blackout_delay": {"days": when.delay_days, "blackouts": list(when.delayed_by)},
+                },
+            }
+            for wave, when in zip(waves, dates, strict=True)
+        ],
+    )
     return {
         "start": start.isoformat(),
         "end": max((d.end for d in dates), default=start).isoformat(),
