@@ -89,8 +89,22 @@ def run(
     ] = None,
     max_wave_size: Annotated[int, typer.Option(help="Most assets in one wave.")] = 25,
     start_date: Annotated[str | None, typer.Option(help="First wave's start date (YYYY-MM-DD).")] = None,
+    review: Annotated[
+        bool, typer.Option(help="Pause for human review in the Prefect UI (needs PREFECT_API_URL).")
+    ] = False,
+    map_column: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='Mapping answer COLUMN=FIELD (or COLUMN=unmapped); repeatable.'),
+    ] = None,
+    six_r: Annotated[
+        list[str] | None, typer.Option("--six-r", help="6R override ASSET=STRATEGY; repeatable.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Who gives these answers (audit trail).")] = None,
 ) -> None:
-    """Run the master flow for one engagement."""
+    """Run the master flow for one engagement (without --inventory: its registered sources)."""
+    if review and not os.environ.get("PREFECT_API_URL"):
+        typer.echo("error: --review needs a Prefect server to answer in: set PREFECT_API_URL", err=True)
+        raise typer.Exit(code=2)
     _run_master(
         client=client,
         engagement=engagement,
@@ -99,7 +113,23 @@ def run(
         phases=phases or None,
         max_wave_size=max_wave_size,
         start_date=start_date,
+        review=review,
+        mapping_overrides=_pairs(map_column, "--map"),
+        six_r_overrides=_pairs(six_r, "--six-r"),
+        user=user,
     )
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """``["a=b", ...]`` -> ``{"a": "b"}``, refusing anything without ``=``."""
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        key, sep, answer = value.partition("=")
+        if not sep or not key.strip() or not answer.strip():
+            typer.echo(f"error: {option} {value!r}: expected NAME=VALUE", err=True)
+            raise typer.Exit(code=2)
+        pairs[key.strip()] = answer.strip()
+    return pairs
 
 
 def _print_status(master_flow_id: uuid.UUID | None, *, as_json: bool) -> None:

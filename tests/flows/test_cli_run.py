@@ -1,0 +1,57 @@
+"""`mfactory run` with answers given up front: mapping and 6R overrides applied, audited, printed."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from mfactory.cli import app
+from tests.flows.test_master_discovery import SAMPLE_DEPENDENCIES, SAMPLE_INVENTORY, Engagement, rows
+
+pytestmark = pytest.mark.usefixtures("database", "prefect_server")
+
+
+def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    engagement = new_engagement()
+    asset = next(csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8")))["asset_name"]
+    result = CliRunner().invoke(
+        app,
+        [
+            "run", "--client", engagement.client, "--engagement", engagement.name,
+            "--inventory", str(SAMPLE_INVENTORY), "--dependencies", str(SAMPLE_DEPENDENCIES),
+            "--phases", "discovery", "--phases", "assessment",
+            "--map", "business_unit=unmapped", "--six-r", f"{asset}=retire", "--user", "erin",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    master = uuid.UUID(result.output.split("master flow id: ")[1].split()[0])
+    decided = rows(
+        admin_engine,
+        "SELECT six_r_strategy, six_r_decided_by FROM migration.assets WHERE master_flow_id = :m"
+        " AND asset_name = :a",
+        m=master,
+        a=asset,
+    )
+    assert decided == [{"six_r_strategy": "retire", "six_r_decided_by": "user"}]
+    mapping = rows(
+        admin_engine,
+        "SELECT f.target_field, f.confirmed_by FROM migration.import_field_mappings f"
+        " JOIN migration.data_imports d ON d.id = f.data_import_id"
+        " WHERE d.master_flow_id = :m AND f.source_column = 'business_unit'",
+        m=master,
+    )
+    assert mapping == [{"target_field": None, "confirmed_by": "erin"}]
+
+
+@pytest.mark.parametrize("bad", [["--six-r", "no-equals-sign"], ["--map", "=field"]])
+def test_run_refuses_malformed_answers_before_doing_anything(bad: list[str]) -> None:
+    result = CliRunner().invoke(app, ["run", "--client", "c", "--engagement", "e", *bad])
+    assert result.exit_code == 2
+    assert "expected NAME=VALUE" in result.output
