@@ -59,4 +59,7 @@ def update_from_rows(
     cursor.execute(f"ANALYZE {stage}")
     assignments = ", ".join(f"{c} = s.{c}" for c in columns)
     cursor.execute(f"UPDATE migration.{table} t SET {assignments} FROM {stage} s WHERE t.id = s.id")
-    return int(cursor.rowcount)
+    updated = int(cursor.rowcount)
+    if updated >= STATISTICS_THRESHOLD:  # e.g. wave_id just set on 100k assets: joins on it must see that
+        refresh_statistics(session=session, table=table)
+    return updated

@@ -10,10 +10,12 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from db.models import MigrationWave
-from db.repositories.bulk import update_from_rows
+from db.repositories.bulk import refresh_statistics, update_from_rows
 from db.session import Tenant
 
 WAVE_JSON_COLUMNS = frozenset({"metrics"})
+#: Waves are few next to assets; a plan of this many is big enough for stale statistics to mislead joins.
+WAVE_STATISTICS_THRESHOLD = 200
 
 
 def replace_waves(
@@ -37,6 +39,8 @@ def replace_waves(
     ]
     session.add_all(rows)
     session.flush()
+    if len(rows) >= WAVE_STATISTICS_THRESHOLD:
+        refresh_statistics(session=session, table="migration_waves")
     return rows
 
 
