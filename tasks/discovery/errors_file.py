@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from mfactory.csv_safety import FORMULA_START
 from mfactory.settings import get_settings
 
 COLUMNS = ["file", "sheet", "row", "column", "value", "reason", "severity"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def errors_file_path(data_import_id: uuid.UUID | str) -> Path:
@@ -25,7 +25,7 @@ def errors_file_path(data_import_id: uuid.UUID | str) -> Path:
 
 def _inert(values: pd.Series) -> pd.Series:
     text = values.fillna("").astype(str)
-    return text.mask(text.str.startswith(_FORMULA_START), "'" + text)
+    return text.mask(text.str.startswith(FORMULA_START), "'" + text)
 
 
 def write_errors_file(*, path: Path, source_name: str, problems: pd.DataFrame) -> Path:
