@@ -30,3 +30,7 @@ class DatabaseSetupError(MigrationFactoryError):
 
 class RollbackIntegrityError(MigrationFactoryError):
     """An undo finished but the rows do not match their before-images."""
+
+
+class MappingError(MigrationFactoryError):
+    """A column mapping cannot be confirmed as asked (unknown field, unit or column)."""
