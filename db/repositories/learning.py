@@ -29,6 +29,22 @@ from db.session import Tenant
 
 COLUMN_MAPPING = "column_mapping"
 
+# Per query embedding: the k nearest patterns within the distance threshold (RLS: this tenant's).
+NEAREST_SQL = text(
+    "SELECT q.ord, m.id, m.pattern_key, m.pattern_value, m.evidence ->> 'unit' AS unit,"
+    "       m.distance, m.confidence"
+    "  FROM unnest(CAST(:embeddings AS vector[])) WITH ORDINALITY AS q(embedding, ord)"
+    " CROSS JOIN LATERAL ("
+    "   SELECT p.id, p.pattern_key, p.pattern_value, p.evidence, p.confidence,"
+    "          p.embedding <=> q.embedding AS distance"
+    "     FROM migration.agent_learning_patterns p"
+    "    WHERE p.pattern_type = :t AND p.validated"
+    "      AND p.embedding <=> q.embedding <= :d"
+    "    ORDER BY p.embedding <=> q.embedding"
+    "    LIMIT :k) m"
+    " ORDER BY q.ord, m.distance"
+)
+
 
 @dataclass(frozen=True)
 class PatternMatch:
@@ -114,20 +130,7 @@ def nearest_mapping_patterns(
         return []
     _ef_search(session, ef_search)
     rows = session.execute(
-        text(
-            "SELECT q.ord, m.id, m.pattern_key, m.pattern_value, m.evidence ->> 'unit' AS unit,"
-            "       m.distance, m.confidence"
-            "  FROM unnest(CAST(:embeddings AS vector[])) WITH ORDINALITY AS q(embedding, ord)"
-            " CROSS JOIN LATERAL ("
-            "   SELECT p.id, p.pattern_key, p.pattern_value, p.evidence, p.confidence,"
-            "          p.embedding <=> q.embedding AS distance"
-            "     FROM migration.agent_learning_patterns p"
-            "    WHERE p.pattern_type = :t AND p.validated"
-            "      AND p.embedding <=> q.embedding <= :d"
-            "    ORDER BY p.embedding <=> q.embedding"
-            "    LIMIT :k) m"
-            " ORDER BY q.ord, m.distance"
-        ),
+        NEAREST_SQL,
         {"embeddings": _vector_array(embeddings), "t": COLUMN_MAPPING, "d": max_distance, "k": k},
     ).all()
     return [

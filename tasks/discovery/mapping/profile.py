@@ -140,7 +140,7 @@ def _classify(values: pd.Series) -> np.ndarray:
 def _numbers(values: pd.Series, kinds: np.ndarray) -> pd.Series:
     """Numeric value of each numeric-kind value (NaN elsewhere); sizes with units in GiB."""
     text = values.where(np.isin(kinds, NUMERIC_KINDS))
-    unit = text.str.extract(r"([a-z]+)\s*$", expand=False).str.lower()
+    unit = text.str.extract(r"([a-zA-Z]+)\s*$", expand=False).str.lower()
     digits = text.str.replace(r"\s*(%|[a-zA-Z]+)\s*$", "", regex=True)
     has_point = digits.str.contains(".", regex=False).fillna(False).astype(bool)
     digits = digits.where(has_point, digits.str.replace(",", ".", regex=False))
