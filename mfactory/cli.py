@@ -191,7 +191,7 @@ def map_file(
 ) -> None:
     """Show the proposed column mapping of FILE without importing anything."""
     from mfactory.errors import ImportFormatError
-    from tasks.discovery.attribute_mapping import map_columns
+    from tasks.discovery.attribute_mapping import map_frame
     from tasks.discovery.readers import read_source
 
     try:
@@ -199,16 +199,18 @@ def map_file(
     except ImportFormatError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    columns = [
-        {"sheet": sheet.name or None, "source": m.source, "field": m.field, "confidence": m.confidence}
-        for sheet in source.sheets
-        for m in map_columns(list(sheet.frame.columns))
-    ]
+    proposals = [(sheet, m) for sheet in source.sheets for m in map_frame(sheet.frame).columns]
     if as_json:
+        columns = [
+            {"sheet": sheet.name or None, "source": m.source, "field": m.field, "confidence": m.confidence}
+            for sheet, m in proposals
+        ]
         typer.echo(json.dumps({"format": source.format, "columns": columns}, indent=2))
         return
-    for c in columns:
-        typer.echo(f"{c['source']:<40} -> {c['field'] or '(unmapped)':<28} {c['confidence']:.2f}")
+    for _, m in proposals:
+        unit = f" [{m.unit}]" if m.unit else ""
+        review = "  (review)" if m.needs_review else ""
+        typer.echo(f"{m.source:<40} -> {(m.field or '(unmapped)') + unit:<34} {m.confidence:.2f}{review}")
 
 
 @app.command()

@@ -34,3 +34,7 @@ class RollbackIntegrityError(MigrationFactoryError):
 
 class ReviewRefusedError(MigrationFactoryError):
     """A human refused what a paused run asked them to approve (the phase is rolled back)."""
+
+
+class MappingError(MigrationFactoryError):
+    """A column mapping cannot be confirmed as asked (unknown field, unit or column)."""

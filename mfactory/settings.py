@@ -38,7 +38,18 @@ class Settings(BaseSettings):
     step_retries: int = 2
     step_retry_delay_seconds: float = 1.0
     mapping_review_threshold: float = Field(
-        default=0.8, description="Column mappings below this confidence are flagged for human review."
+        default=0.8, ge=0.0, le=1.0, description="Mappings less confident than this are flagged for review."
+    )
+    mapping_sample_rows: int = Field(default=1000, ge=1, description="Rows whose values profile a column.")
+    mapping_pattern_max_distance: float = Field(
+        default=0.1, gt=0.0, lt=2.0, description="Largest cosine distance at which a learned pattern applies."
+    )
+    mapping_pattern_neighbours: int = Field(default=5, ge=1, description="Nearest learned patterns fetched.")
+    mapping_shared_patterns: bool = Field(
+        default=False, description="Also reuse mapping patterns other tenants chose to share (opt-in)."
+    )
+    mapping_hnsw_ef_search: int = Field(
+        default=100, ge=10, le=1000, description="hnsw.ef_search of pattern look-ups."
     )
     review_poll_seconds: int = Field(default=2, description="How often a paused run checks for its answer.")
     task_runner: Literal["threads", "dask"] = Field(

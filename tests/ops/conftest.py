@@ -107,7 +107,7 @@ def deployed_server(database: None, tmp_path_factory: pytest.TempPathFactory) ->
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_LOGGING_LEVEL": "INFO",
         # Flag every mapped column, so a review run always has mappings to show (tests/ops/test_reviews.py).
-        "MFACTORY_MAPPING_REVIEW_THRESHOLD": "1.01",
+        "MFACTORY_MAPPING_REVIEW_THRESHOLD": "1.0",
     }
     server = start_server("127.0.0.1", port, log=logs / "server.log", env=env)
     worker = None

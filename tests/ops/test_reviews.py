@@ -51,7 +51,8 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
     )
     by_column = {m["source_column"]: m for m in mappings}
     assert by_column["business_unit"]["target_field"] is None
-    assert {m["confirmed_by"] for m in mappings if m["target_field"]} == {"alice"}
+    confirmed_by = {m["confirmed_by"] for m in mappings if m["target_field"]}
+    assert "alice" in confirmed_by and confirmed_by <= {"alice", None}
     unmapped_values = rows(
         admin_engine,
         "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m AND business_unit IS NOT NULL",

@@ -187,12 +187,15 @@ def test_map_columns_one_mapping_per_header_and_field_taken_once() -> None:
     assert by_source["Name"].field == "asset_name"
     assert by_source["hostname"].field == "hostname"
     assert by_source["hostname"].method == "exact"
-    assert by_source["hostname"].confidence == 1.0
+    assert by_source["hostname"].confidence >= 0.8
     assert by_source["Memory (MB)"].field == "memory_gb"
-    assert by_source["Memory (MB)"].method == "scaled_alias"
+    assert by_source["Memory (MB)"].unit == "MB"
     assert by_source["Memory (MB)"].scale == pytest.approx(1 / 1024)
-    assert by_source["RAM"].field is None  # memory_gb already taken
-    assert by_source["whatever"] == ColumnMapping("whatever", None, 0.0, "unmapped")
+    assert by_source["RAM"].field is None  # memory_gb already taken ...
+    assert by_source["RAM"].needs_review  # ... but RAM plausibly is memory: a person should look
+    whatever = by_source["whatever"]
+    assert (whatever.field, whatever.method, whatever.needs_review) == (None, "unmapped", False)
+    assert isinstance(whatever, ColumnMapping)
 
 
 def test_map_columns_rvtools_precision() -> None:
