@@ -96,7 +96,7 @@ def run(
     ] = False,
     map_column: Annotated[
         list[str] | None,
-        typer.Option("--map", help='Mapping answer COLUMN=FIELD (or COLUMN=unmapped); repeatable.'),
+        typer.Option("--map", help="Mapping answer COLUMN=FIELD (or COLUMN=unmapped); repeatable."),
     ] = None,
     six_r: Annotated[
         list[str] | None, typer.Option("--six-r", help="6R override ASSET=STRATEGY; repeatable.")
@@ -189,8 +189,9 @@ def map_file(
     file: Annotated[Path, typer.Argument(help="Inventory export to read (nothing is imported).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
 ) -> None:
-    """Show the proposed column mapping of FILE without importing anything."""
+    """Show the proposed column mapping of FILE's asset sheets without importing anything."""
     from mfactory.errors import ImportFormatError
+    from tasks.discovery.asset_sheets import source_asset_frames
     from tasks.discovery.attribute_mapping import map_frame
     from tasks.discovery.readers import read_source
 
@@ -199,7 +200,7 @@ def map_file(
     except ImportFormatError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    proposals = [(sheet, m) for sheet in source.sheets for m in map_frame(sheet.frame).columns]
+    proposals = [(sheet, m) for sheet, frame in source_asset_frames(source) for m in map_frame(frame).columns]
     if as_json:
         columns = [
             {"sheet": sheet.name or None, "source": m.source, "field": m.field, "confidence": m.confidence}

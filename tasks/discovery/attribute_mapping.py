@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.repositories.imports import load_field_mappings, save_field_mappings
-from db.repositories.samples import sample_raw_frame
 from mfactory.canonical import normalise_header
+from tasks.discovery.asset_sheets import is_asset_sheet, sheet_sample
 from tasks.discovery.imports_of_run import DEPENDENCIES, INVENTORY, run_imports
 from tasks.discovery.mapping.learning import find_learned, record_applied
 from tasks.discovery.mapping.mapper import default_mapper
@@ -98,13 +98,7 @@ def _stored(m: ColumnMapping, kind: str) -> dict[str, Any]:
 
 def _inventory_proposal(session: Session, data_import: Any, sheet: dict[str, Any]) -> SheetProposal:
     mapper = default_mapper()
-    sample = sample_raw_frame(
-        session=session,
-        data_import_id=data_import.id,
-        sheet_name=sheet["name"],
-        columns=list(sheet["columns"]),
-        rows=mapper.sample_rows,
-    )
+    sample = sheet_sample(session, data_import, sheet, mapper.sample_rows)
     learned = find_learned(session, list(sheet["columns"]))
     proposal = mapper.propose(sample, learned=learned)
     decided = {m.source for m in proposal.columns if m.method == "learned"}
@@ -113,11 +107,13 @@ def _inventory_proposal(session: Session, data_import: Any, sheet: dict[str, Any
 
 
 def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Map every column of every sheet of this run's imports and store the proposals."""
+    """Map every column of every asset and dependency sheet of this run's imports; store the proposals."""
     report: dict[str, Any] = {"mapped": 0, "unmapped": 0, "inventory_mapped": 0, "needs_review": 0}
     for kind in (INVENTORY, DEPENDENCIES):
         for data_import in run_imports(session, ctx, kind):
             for sheet in data_import.sheets:
+                if kind == INVENTORY and not is_asset_sheet(sheet):
+                    continue  # its columns are mapped as part of the asset sheet they enrich
                 if kind == INVENTORY:
                     mappings = list(_inventory_proposal(session, data_import, sheet).columns)
                 else:

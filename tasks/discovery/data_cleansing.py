@@ -17,14 +17,13 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import DataImport
-from db.repositories.imports import load_problems, load_raw_frame, mark_problems
+from db.repositories.imports import load_problems, mark_problems
 from mfactory.canonical import canonical_fields
+from tasks.discovery.asset_sheets import is_asset_sheet, sheet_frame
 from tasks.discovery.attribute_mapping import ColumnMapping, stored_mappings
 from tasks.discovery.errors_file import errors_file_path, write_errors_file
-from tasks.discovery.formats import ASSETS
 from tasks.discovery.imports_of_run import INVENTORY, run_imports
 from tasks.discovery.mapping_review import apply_mapping_answers
-from tasks.discovery.sheet_joins import enrich
 from tasks.phases import DISCOVERY, PhaseContext
 from tasks.steps import step_task
 
@@ -267,23 +266,6 @@ def cleanse(
 # --- the step --------------------------------------------------------------------------
 
 
-def sheet_frame(session: Session, data_import: DataImport, sheet: Mapping[str, Any]) -> pd.DataFrame:
-    """The valid rows of an asset sheet with the columns joined from its enrichment sheets."""
-    frame = load_raw_frame(
-        session=session, data_import_id=data_import.id, sheet_name=sheet["name"], valid_only=True
-    )
-    joins = sheet.get("joins") or []
-    if not joins:
-        return frame
-    tables = {
-        j["sheet"]: load_raw_frame(
-            session=session, data_import_id=data_import.id, sheet_name=j["sheet"], valid_only=True
-        )
-        for j in joins
-    }
-    return enrich(frame, tables, joins)
-
-
 def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImport, pd.DataFrame, Cleansed]]:
     """Cleanse every asset sheet of this run's inventory imports (shared by cleansing and inventory).
 
@@ -294,7 +276,7 @@ def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImpor
     for data_import in run_imports(session, ctx, INVENTORY):
         mappings = stored_mappings(session, data_import.id)
         for sheet in data_import.sheets:
-            if sheet.get("role", ASSETS) != ASSETS:
+            if not is_asset_sheet(sheet):
                 continue
             raw = sheet_frame(session, data_import, sheet)
             units = {column: u["unit"] for column, u in (sheet.get("units") or {}).items()}
