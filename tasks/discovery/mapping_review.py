@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.models import DataImport, ImportFieldMapping, SecurityAuditLog
 from mfactory.canonical import canonical_fields
+from tasks.discovery.mapping.learning import confirm_mapping
 from tasks.phases import PhaseContext
 
 UNMAPPED = "unmapped"
@@ -46,7 +47,7 @@ def apply_mapping_answers(session: Session, ctx: PhaseContext) -> dict[str, Any]
 
     Overrides name a source column (in any of this run's files) and a canonical field or
     ``"unmapped"``; confirmations keep the proposal. Both mark the mapping as confirmed by the
-    reviewer and are audited with before/after.
+    reviewer, are learned as patterns for the tenant's later imports, and are audited.
     """
     overrides: dict[str, str] = ctx.params.get("mapping_overrides") or {}
     confirmed = set(ctx.params.get("mapping_confirmed") or [])
@@ -68,16 +69,22 @@ def apply_mapping_answers(session: Session, ctx: PhaseContext) -> dict[str, Any]
             continue
         before = mapping.target_field
         if column in overrides:
-            mapping.target_field = None if overrides[column] == UNMAPPED else overrides[column]
-            mapping.method = "user"
-            if mapping.target_field != before:  # a unit scale proposed for another field no longer applies
-                mapping.evidence = {**mapping.evidence, "scale": 1.0, "overridden_from": before}
+            after = None if overrides[column] == UNMAPPED else overrides[column]
             changed += 1
         else:
+            after = before
             kept += 1
-        mapping.confidence = 1.0
-        mapping.confirmed_by_user = True
-        mapping.confirmed_by = user
+        # Updates the stored proposal (field, unit scale, confirmed) and learns the pattern for
+        # this tenant's next imports (agent_learning_patterns, pgvector).
+        confirm_mapping(
+            session,
+            ctx.tenant,
+            source_column=column,
+            field=after,
+            data_import_id=mapping.data_import_id,
+            sheet_name=mapping.sheet_name,
+            confirmed_by=user,
+        )
         session.add(
             SecurityAuditLog(
                 client_account_id=ctx.client_account_id,
@@ -86,8 +93,9 @@ def apply_mapping_answers(session: Session, ctx: PhaseContext) -> dict[str, Any]
                 action="mapping_override" if column in overrides else "mapping_confirmed",
                 target_table="import_field_mappings",
                 target_id=mapping.id,
-                details={"column": column, "before": before, "after": mapping.target_field},
+                details={"column": column, "before": before, "after": after},
             )
         )
     session.flush()
+    session.expire_all()
     return {"mappings_overridden": changed, "mappings_confirmed": kept}

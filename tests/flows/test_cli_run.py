@@ -48,6 +48,14 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
         m=master,
     )
     assert mapping == [{"target_field": None, "confirmed_by": "erin"}]
+    learned = rows(
+        admin_engine,
+        "SELECT pattern_value, insight_type, evidence->>'confirmed_by' AS who"
+        " FROM migration.agent_learning_patterns"
+        " WHERE engagement_id = :e AND evidence->>'source_header' = 'business_unit'",
+        e=engagement.tenant.engagement_id,
+    )
+    assert learned == [{"pattern_value": None, "insight_type": "corrected", "who": "erin"}]
 
 
 @pytest.mark.parametrize("bad", [["--six-r", "no-equals-sign"], ["--map", "=field"]])
