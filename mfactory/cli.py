@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from mfactory.cli_common import locate_or_exit
 from mfactory.cli_export import export_app
 from mfactory.cli_sources import sources_app
 from mfactory.settings import PACKAGE_DATA
@@ -136,15 +137,9 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 def _print_status(master_flow_id: uuid.UUID | None, *, as_json: bool) -> None:
     from db.repositories.runs import status_report
-    from db.repositories.tenants import locate_master_flow
     from db.session import tenant_session
 
-    with tenant_session(None) as session:
-        located = locate_master_flow(session=session, master_flow_id=master_flow_id)
-    if located is None:
-        typer.echo("no master run found", err=True)
-        raise typer.Exit(code=1)
-    found_id, tenant = located
+    found_id, tenant = locate_or_exit(master_flow_id)
     with tenant_session(tenant) as session:
         report = status_report(session=session, master_flow_id=found_id)
     assert report is not None

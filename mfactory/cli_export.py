@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from mfactory.cli_common import locate_or_exit
+
 export_app = typer.Typer(
     help="Export what a run planned, for trackers and other tools.", no_args_is_help=True
 )
@@ -32,7 +34,6 @@ def waves(
     """The waves of the latest (or given) plan, with their assets and the dependencies between waves."""
     from db.migrate import upgrade
     from db.repositories.exports import plan_run, wave_plan
-    from db.repositories.tenants import locate_master_flow
     from db.session import tenant_session
     from mfactory.wave_export import JIRA_COLUMNS, MOVE_COLUMNS, jira_rows, move_rows, to_csv
 
@@ -41,12 +42,7 @@ def waves(
         raise typer.Exit(code=2)
     upgrade()
     wanted = uuid.UUID(master_flow) if master_flow else None
-    with tenant_session(None) as session:
-        located = locate_master_flow(session=session, master_flow_id=wanted)
-    if located is None:
-        typer.echo("error: no master run found", err=True)
-        raise typer.Exit(code=1)
-    _, tenant = located
+    _, tenant = locate_or_exit(wanted)
     with tenant_session(tenant) as session:
         run = plan_run(session=session, master_flow_id=wanted)
         if run is None:
