@@ -191,5 +191,5 @@ def application_rollup(decisions: pd.DataFrame) -> pd.DataFrame:
         .drop_duplicates("application_name")
         .reset_index(drop=True)
     )
-    top["confidence"] = (top["strategy_assets"] / top["assets"]).round(3)
+    top["confidence"] = top["strategy_assets"] / top["assets"]
     return top[columns]
