@@ -43,6 +43,8 @@ def master_flow(
     max_wave_storage_gb: float | None = None,
     pilot_size: int | None = None,
     blackouts: list[dict[str, str]] | None = None,
+    six_r_rules: str | dict[str, Any] | None = None,
+    questionnaire: str | dict[str, Any] | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
@@ -81,6 +83,8 @@ def master_flow(
         "max_wave_storage_gb": max_wave_storage_gb,
         "pilot_size": pilot_size,
         "blackouts": blackouts or [],
+        "six_r_rules": six_r_rules,
+        "questionnaire": questionnaire,
     }
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:

@@ -80,7 +80,18 @@ def build(session: Session, ctx: PhaseContext, metrics: dict[str, Any]) -> Repor
     decisions = Rows(
         json_rows(six_r_decisions(session=session, master_flow_id=run, limit=MAX_TABLE_ROWS)), total
     )
+    by_application = sorted(
+        ({"application_name": name, **values} for name, values in treatment.get("applications", {}).items()),
+        key=lambda row: (row["confidence"], row["application_name"]),
+    )
+    applications = Rows(by_application[:MAX_TABLE_ROWS], len(by_application))
     report.artifacts += [
+        TableArtifact(
+            keys.APPLICATIONS,
+            applications.rows,
+            "6R per application: the strategy most of its assets got in treatment, confidence = their "
+            f"share ({applications.note('applications', 'least clear-cut first')})",
+        ),
         TableArtifact(keys.STRATEGIES, json_rows(strategies), "Assets per 6R strategy and decider"),
         TableArtifact(
             keys.DECISIONS,

@@ -20,6 +20,8 @@ from tasks.artifacts.keys import artifact_key
 from tasks.artifacts.markdown import PNG_SIGNATURE
 from tests.flows.test_master_discovery import SAMPLE_DEPENDENCIES, SAMPLE_INVENTORY, Engagement, rows
 
+STRATEGIES = {"rehost", "replatform", "refactor", "repurchase", "retire", "retain", "relocate"}
+
 pytestmark = pytest.mark.usefixtures("database", "prefect_server")
 
 # (phase, what) -> artifact type, for everything the phases publish besides gate and handoff.
@@ -31,6 +33,7 @@ EXPECTED = {
     ("assessment", "summary"): "markdown",
     ("assessment", "strategies"): "table",
     ("assessment", "decisions"): "table",
+    ("assessment", "applications"): "table",
     ("assessment", "waves"): "table",
     ("assessment", "roadmap"): "markdown",
     ("planning", "summary"): "markdown",
@@ -152,6 +155,13 @@ def test_every_phase_publishes_its_artifacts_under_stable_keys(
     confidences = [r["confidence"] for r in decisions]
     assert confidences == sorted(confidences), "least confident first"
     assert sum(r["assets"] for r in _table(latest["assessment", "strategies"])) == assets
+    applications = _table(latest["assessment", "applications"])
+    named = count(
+        "SELECT count(DISTINCT application_name) AS n FROM migration.assets"
+        " WHERE master_flow_id = :m AND application_name IS NOT NULL"
+    )
+    assert len(applications) == named > 0
+    assert all(0 < r["confidence"] <= 1 and r["strategy"] in STRATEGIES for r in applications)
 
     waves = count("SELECT count(*) AS n FROM migration.migration_waves WHERE master_flow_id = :m")
     assert len(_table(latest["assessment", "waves"])) == waves == len(_table(latest["planning", "waves"]))
