@@ -125,6 +125,35 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+MAX_NON_ASCII_SHARE = 0.3
+
+
+def _refuse_cp1252_fallback(
+    raw: bytes, text: str, utf8_failure: UnicodeDecodeError | None, where: str
+) -> None:
+    """cp1252 decodes almost any bytes, so taking it as the last resort needs two checks.
+
+    A file that is mostly UTF-8 but holds one line in another encoding (two exports pasted
+    together) would otherwise become cp1252 as a whole and every UTF-8 accent would turn into
+    mojibake without a word: refuse it and point at the first byte that is not UTF-8.
+    Random bytes without control characters or the five bytes cp1252 leaves undefined would be
+    read as a text of accented letters: real inventories are mostly ASCII, so a text whose sample
+    is largely non-ASCII is binary content.
+    """
+    if utf8_failure is not None and _UTF8_MULTIBYTE.search(raw, 0, utf8_failure.start):
+        row = raw[: utf8_failure.start].count(b"\n") + 1
+        raise ImportFormatError(
+            f"mixed encodings: UTF-8 text, then byte 0x{raw[utf8_failure.start]:02x} that is not UTF-8"
+            " (save the whole file in one encoding)",
+            file=where,
+            row=row,
+        )
+    sample = text[:65_536]
+    if sum(1 for ch in sample if ord(ch) > 127) > MAX_NON_ASCII_SHARE * len(sample):
+        raise ImportFormatError("binary content, not a text table", file=where, row=1)
+
+
 def decode(raw: bytes, where: str) -> tuple[str, str]:
     """``(text, encoding)``: BOMs first, then UTF-16 by its NULs, then UTF-8, then cp1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -144,6 +173,8 @@ def decode(raw: bytes, where: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             failure = failure or exc
             continue
+        if encoding == "cp1252":
+            _refuse_cp1252_fallback(raw, text, failure, where)
         label = {"utf-16": "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"}.get(
             encoding, encoding
         )
@@ -166,6 +197,10 @@ def _refuse_non_tables(raw: bytes, where: str) -> None:
 
 
 def _refuse_non_text(text: str, where: str) -> None:
+    nul = text.find("\x00")  # anywhere, not just in the sample: PostgreSQL text cannot hold NUL
+    if nul >= 0:
+        row = text.count("\n", 0, nul) + 1
+        raise ImportFormatError("NUL character in the text (binary content?)", file=where, row=row)
     sample = text[:65_536]
     control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if "\x00" in sample or control > max(8, len(sample) // 100):
@@ -409,7 +444,9 @@ def _text_table(raw: bytes, where: str, name: str = "") -> _Table:
     records, notes = _text_records(text, where)
     table = table_from_records(records, where, name=name, notes={"encoding": encoding, **notes})
     if table is None:
-        header_at = _find_header(records) or 0
+        header_at = _find_header(records)
+        if header_at is None:  # only delimiters and blanks: not "a header without rows"
+            raise ImportFormatError("no header row: no row holds a column name", file=where)
         raise ImportFormatError("header row but no data rows", file=where, row=header_at + 2)
     return table
 
