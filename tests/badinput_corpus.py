@@ -360,6 +360,14 @@ CASES: list[Case] = [
         sheet_in_file="servers",
     ),
     Case(
+        "xlsx-nul-escape-in-cell",
+        _workbook("inventory.xlsx", {"servers": [["name", "os"], ["vm-a", "RHEL"], ["vm_x0000_b", "RHEL"]]}),
+        error="NUL",
+        row=3,
+        column="A",
+        sheet_in_file="servers",
+    ),
+    Case(
         "zip-without-tables",
         _zip("export.zip", {"readme.txt": b""}),
         error="empty",

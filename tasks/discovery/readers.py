@@ -406,6 +406,19 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _refuse_nul_cells(records: list[list[str]], where: str) -> None:
+    """A cell may spell NUL as ``_x0000_``; PostgreSQL text cannot hold it, so say where it is."""
+    row = next((i for i, r in enumerate(records) if "\x00" in "".join(r)), None)
+    if row is not None:
+        column = next(j for j, v in enumerate(records[row]) if "\x00" in v)
+        raise ImportFormatError(
+            "NUL character in a cell (binary content?)",
+            file=where,
+            row=row + 1,
+            column=_column_letter(column + 1),
+        )
+
+
 def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
     from python_calamine import CalamineWorkbook
 
@@ -415,6 +428,7 @@ def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
         for sheet_name in book.sheet_names:
             grid = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
             records = [[_cell_text(v) for v in row] for row in grid]
+            _refuse_nul_cells(records, f"{where} [{sheet_name}]")
             table = table_from_records(records, f"{where} [{sheet_name}]", name=sheet_name)
             if table is not None:
                 tables.append(table)
