@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mfactory.errors import ImportFormatError
+from tasks.discovery.attribute_mapping import ColumnMapping
+from tasks.discovery.data_cleansing import cleanse
 from tasks.discovery.readers import MAX_CELL_CHARS, read_source
 from tests.badinput_corpus import BIG_CELL_CHARS, CASES, Case
 
@@ -66,3 +69,24 @@ def test_thousand_columns_all_kept(tmp_path: Path) -> None:
     sheet = read_source(case.build(tmp_path)).sheets[0]
     assert sheet.frame.shape == (5, 1000)
     assert sheet.metadata()["source_columns"] == 1000
+
+
+def test_mixed_units_convert_per_value_and_the_rest_is_reported(tmp_path: Path) -> None:
+    """A size column whose values carry their own units converts each by its unit; a bare number
+    takes the column's unit; what is not a size is reported, not silently dropped."""
+    case = next(c for c in CASES if c.name == "mixed-units")
+    sheet = read_source(case.build(tmp_path)).sheets[0]
+    mappings = [
+        ColumnMapping("name", "asset_name", 1.0, "alias"),
+        ColumnMapping("memory", "memory_gb", 0.9, "alias"),
+        ColumnMapping("disk", "storage_gb", 0.9, "alias"),
+    ]
+    result = cleanse(sheet.frame, mappings, units={"memory": "MiB"})
+    assert result.assets["memory_gb"].tolist()[:3] == pytest.approx([4.0, 4.0, 8.0])
+    assert pd.isna(result.assets["memory_gb"].iloc[3])
+    assert result.assets["storage_gb"].tolist()[:3] == pytest.approx([100.0, 100.0, 1024.0])
+    problems = result.problems.sort_values(["row_number", "column"])
+    assert list(zip(problems["row_number"], problems["column"], problems["value"], strict=True)) == [
+        (5, "disk", "-5"),
+        (5, "memory", "lots"),
+    ]
