@@ -231,6 +231,13 @@ CASES: list[Case] = [
         row=1,
     ),
     Case(
+        "ten-mb-column-name",
+        _bytes("inventory.csv", lambda: ("name,os," + "x" * BIG_CELL_CHARS + "\nvm-a,RHEL,1\n").encode()),
+        error="column name of 10,485,760 characters",
+        row=1,
+        column="C",
+    ),
+    Case(
         "no-header-values-only", _text("inventory.csv", GOOD_ROWS), error="no header row", row=1, column="B"
     ),
     Case(

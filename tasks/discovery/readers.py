@@ -38,6 +38,7 @@ from tasks.discovery.formats import ASSETS, Detection, TablePlan
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20
 MAX_CELL_CHARS = 32_768
+MAX_HEADER_CHARS = 1_024  # a column name is repeated in every raw record's JSON and sent to the mapper
 REJECT_COLUMNS = ["row_number", "column", "value", "reason"]
 _VALUE_LIKE = re.compile(
     r"^(?:[-+]?\d+(?:[.,]\d+)?"  # numbers
@@ -273,6 +274,14 @@ def _find_header(records: list[list[str]]) -> int | None:
 
 def _check_header(header: list[str], where: str, row: int) -> None:
     names = [h for h in header if h]
+    too_long = next((i for i, h in enumerate(header) if len(h) > MAX_HEADER_CHARS), None)
+    if too_long is not None:
+        raise ImportFormatError(
+            f"column name of {len(header[too_long]):,} characters (limit {MAX_HEADER_CHARS:,}): not a header",
+            file=where,
+            row=row,
+            column=_column_letter(too_long + 1),
+        )
     value_like = [(i, h) for i, h in enumerate(header) if h and _VALUE_LIKE.match(h)]
     if value_like and len(value_like) * 2 >= len(names):
         i, h = value_like[0]
