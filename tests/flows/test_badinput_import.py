@@ -136,3 +136,41 @@ def test_formulas_and_sql_strings_are_stored_verbatim(
         )
         assert sorted(a["asset_name"] for a in assets) == sorted(names)
     assert tenant_checksums(admin_engine, engagement.tenant)["assets"][0] == len(FORMULAS) + len(SQL_STRINGS)
+
+
+def test_mixed_units_convert_per_value_and_unparseable_sizes_are_listed(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path
+) -> None:
+    """Sizes pasted from several exports (GB, MB, MiB, TB in one column) land in GiB; what is not a
+    size stays in the raw record and is listed in the errors file; every row becomes an asset."""
+    path = tmp_path / "servers.csv"
+    path.write_text(
+        "name,os,memory_gb,storage_gb\n"
+        "vm-a,RHEL 8,4 GB,100 GB\n"
+        "vm-b,RHEL 8,4096 MB,102400 MiB\n"
+        "vm-c,RHEL 8,8GiB,1 TB\n"
+        "vm-d,RHEL 8,lots,-5\n",
+        encoding="utf-8",
+    )
+    engagement = new_engagement()
+    run = run_master(engagement, inventory=path, dependencies=[])
+    assert run.state.is_completed(), run.state.message
+    assets = rows(
+        admin_engine,
+        "SELECT asset_name, memory_gb, storage_gb FROM migration.assets WHERE master_flow_id = :m"
+        " ORDER BY asset_name",
+        m=run.master_flow_id,
+    )
+    assert [(a["asset_name"], a["memory_gb"], a["storage_gb"]) for a in assets] == [
+        ("vm-a", 4.0, 100.0),
+        ("vm-b", 4.0, 100.0),
+        ("vm-c", 8.0, 1024.0),
+        ("vm-d", None, None),
+    ]
+    record = _inventory_import(admin_engine, run.master_flow_id)
+    with Path(str(record["errors_file"])).open(newline="", encoding="utf-8") as handle:
+        lines = list(csv.DictReader(handle))
+    assert sorted((x["row"], x["column"], x["value"], x["severity"]) for x in lines) == [
+        ("5", "memory_gb", "lots", "value_dropped"),
+        ("5", "storage_gb", "'-5", "value_dropped"),  # made inert for spreadsheets
+    ]
