@@ -84,6 +84,16 @@ def test_refused_files_roll_back_and_leave_the_tenant_untouched(
 
         assert tenant_checksums(admin_engine, engagement.tenant) == before, name
 
+    # a refused dependency file next to a good inventory takes the good inventory down with it
+    folder = tmp_path / "dependencies"
+    folder.mkdir()
+    garbage = _case("random-bytes").build(folder)
+    run = run_master(engagement, dependencies=[garbage])
+    assert run.state.is_failed()
+    assert str(garbage) in (run.state.message or "")
+    assert phase_row(admin_engine, run.master_flow_id)["status"] == "rolled_back"
+    assert tenant_checksums(admin_engine, engagement.tenant) == before
+
 
 def test_ten_megabyte_cell_rejects_its_row_and_the_rest_goes_on(
     admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path
