@@ -5,6 +5,8 @@ Pure: the readers only, no database or Prefect (the flow tests run a few of thes
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from mfactory.errors import ImportFormatError
 from tasks.discovery.attribute_mapping import ColumnMapping
 from tasks.discovery.data_cleansing import cleanse
+from tasks.discovery.errors_file import write_errors_file
 from tasks.discovery.readers import MAX_CELL_CHARS, read_source
 from tests.badinput_corpus import BIG_CELL_CHARS, CASES, Case
 
@@ -90,3 +93,25 @@ def test_mixed_units_convert_per_value_and_the_rest_is_reported(tmp_path: Path) 
         (5, "disk", "-5"),
         (5, "memory", "lots"),
     ]
+
+
+def test_errors_file_makes_sheet_and_file_names_inert(tmp_path: Path) -> None:
+    """Sheet and member names come from the client's file too: a name like ``=cmd|...`` is not run."""
+    problems = pd.DataFrame(
+        {
+            "sheet_name": ["=cmd|' /C calc'!A0"],
+            "row_number": [2],
+            "column": ["+name"],
+            "value": ["@SUM(1)"],
+            "reason": ["not a date"],
+            "severity": ["value_dropped"],
+        }
+    )
+    path = write_errors_file(path=tmp_path / "e.csv", source_name="=evil.csv", problems=problems)
+    line = next(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert (line["file"], line["sheet"], line["column"], line["value"]) == (
+        "'=evil.csv",
+        "'=cmd|' /C calc'!A0",
+        "'+name",
+        "'@SUM(1)",
+    )
