@@ -274,6 +274,13 @@ CASES: list[Case] = [
     Case("mixed-utf8-and-cp1252", _bytes("inventory.csv", _mixed_encoding()), error="mixed encodings", row=3),
     Case("nul-after-64k", _bytes("inventory.csv", _text_with_late_nul), error="NUL|binary", row=2502),
     # --- structure ---
+    Case("single-word", _bytes("inventory.csv", b"hello"), error="no data rows", row=2),
+    Case(
+        "old-mac-line-endings",
+        _bytes("inventory.csv", (GOOD_HEADER + "\r" + "\r".join(GOOD_ROWS) + "\r").encode()),
+        rows=ROWS_2_3,
+        values={(3, "os"): "Windows Server 2019"},
+    ),
     Case(
         "unclosed-quote",
         _text("inventory.csv", [GOOD_HEADER, 'vm-a,10.0.0.1,"RHEL 8,2,4', GOOD_ROWS[1]]),
@@ -373,6 +380,17 @@ CASES: list[Case] = [
         row=3,
         column="A",
         sheet_in_file="servers",
+    ),
+    Case(
+        "zip-inside-zip",
+        _zip("export.zip", {"inner.zip": b"PK\x03\x04 nested archive"}),
+        error="unreadable workbook",
+        sheet_in_file="inner.zip",
+    ),
+    Case(
+        "xlsx-parts-without-workbook",
+        _zip("inventory.xlsx", {"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"garbage"}),
+        error="unreadable workbook",
     ),
     Case(
         "zip-without-tables",
