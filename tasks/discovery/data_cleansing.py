@@ -90,6 +90,8 @@ SIZE_TO_GIB = {
     "TiB": 1024.0,
 }
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)\s*%?\s*$")
+_SIZE_WITH_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*([KMGT]I?B)\s*$", re.IGNORECASE)
+_UNIT_BY_UPPER = {unit.upper(): factor for unit, factor in SIZE_TO_GIB.items()}
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,19 @@ def _vocabulary(values: pd.Series, words: dict[str, tuple[str, ...]]) -> pd.Seri
 def _numbers(values: pd.Series) -> pd.Series:
     cleaned = values.str.strip().str.rstrip("%").str.replace(",", ".", regex=False)
     return pd.to_numeric(cleaned.where(values.str.match(_NUMBER)), errors="coerce")
+
+
+def _sizes_in_gib(values: pd.Series, column_factor: float) -> pd.Series:
+    """Sizes in GiB: a value that states its own unit ("4096 MB", "8GiB", "1 TB") converts by it,
+    a bare number by the column's unit.
+
+    Columns pasted together from several exports mix units; without this, every value with a unit
+    was dropped as "not a number" (reported, but lost for planning).
+    """
+    parts = values.str.extract(_SIZE_WITH_UNIT)
+    stated = pd.to_numeric(parts[0].str.replace(",", ".", regex=False), errors="coerce")
+    stated = stated * parts[1].str.upper().map(_UNIT_BY_UPPER).astype(float)
+    return stated.combine_first(_numbers(values) * column_factor)
 
 
 _TAG_PAIR = re.compile(r"^([^:=]+?)\s*[:=]\s*(.*)$")
@@ -187,7 +202,10 @@ def cleanse(
         present = raw.ne("")
         kind = fields[m.field].type
         if kind in ("int", "float"):
-            numbers = _numbers(raw) * unit_factor(m, units)
+            if m.field.endswith("_gb"):
+                numbers = _sizes_in_gib(raw, unit_factor(m, units))
+            else:
+                numbers = _numbers(raw) * unit_factor(m, units)
             bad = present & (numbers.isna() | (numbers < 0))
             report(bad, m.source, "not a non-negative number")
             numbers = numbers.where(~bad)

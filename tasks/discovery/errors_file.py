@@ -32,8 +32,8 @@ def write_errors_file(*, path: Path, source_name: str, problems: pd.DataFrame) -
     """Write ``problems`` (sheet_name, row_number, column, value, reason, severity) as the errors CSV."""
     out = pd.DataFrame(
         {
-            "file": source_name,
-            "sheet": problems["sheet_name"].to_numpy(),
+            "file": _inert(pd.Series([source_name] * len(problems), dtype=object)).to_numpy(),
+            "sheet": _inert(problems["sheet_name"]).to_numpy(),  # workbook sheet names may start with "="
             "row": problems["row_number"].astype(int).to_numpy(),
             "column": _inert(problems["column"]).to_numpy(),
             "value": _inert(problems["value"]).to_numpy(),

@@ -38,6 +38,7 @@ from tasks.discovery.formats import ASSETS, Detection, TablePlan
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20
 MAX_CELL_CHARS = 32_768
+MAX_HEADER_CHARS = 1_024  # a column name is repeated in every raw record's JSON and sent to the mapper
 REJECT_COLUMNS = ["row_number", "column", "value", "reason"]
 _VALUE_LIKE = re.compile(
     r"^(?:[-+]?\d+(?:[.,]\d+)?"  # numbers
@@ -125,6 +126,35 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+MAX_NON_ASCII_SHARE = 0.3
+
+
+def _refuse_cp1252_fallback(
+    raw: bytes, text: str, utf8_failure: UnicodeDecodeError | None, where: str
+) -> None:
+    """cp1252 decodes almost any bytes, so taking it as the last resort needs two checks.
+
+    A file that is mostly UTF-8 but holds one line in another encoding (two exports pasted
+    together) would otherwise become cp1252 as a whole and every UTF-8 accent would turn into
+    mojibake without a word: refuse it and point at the first byte that is not UTF-8.
+    Random bytes without control characters or the five bytes cp1252 leaves undefined would be
+    read as a text of accented letters: real inventories are mostly ASCII, so a text whose sample
+    is largely non-ASCII is binary content.
+    """
+    if utf8_failure is not None and _UTF8_MULTIBYTE.search(raw, 0, utf8_failure.start):
+        row = raw[: utf8_failure.start].count(b"\n") + 1
+        raise ImportFormatError(
+            f"mixed encodings: UTF-8 text, then byte 0x{raw[utf8_failure.start]:02x} that is not UTF-8"
+            " (save the whole file in one encoding)",
+            file=where,
+            row=row,
+        )
+    sample = text[:65_536]
+    if sum(1 for ch in sample if ord(ch) > 127) > MAX_NON_ASCII_SHARE * len(sample):
+        raise ImportFormatError("binary content, not a text table", file=where, row=1)
+
+
 def decode(raw: bytes, where: str) -> tuple[str, str]:
     """``(text, encoding)``: BOMs first, then UTF-16 by its NULs, then UTF-8, then cp1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -144,6 +174,8 @@ def decode(raw: bytes, where: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             failure = failure or exc
             continue
+        if encoding == "cp1252":
+            _refuse_cp1252_fallback(raw, text, failure, where)
         label = {"utf-16": "utf-16-le" if raw.startswith(b"\xff\xfe") else "utf-16-be"}.get(
             encoding, encoding
         )
@@ -166,6 +198,10 @@ def _refuse_non_tables(raw: bytes, where: str) -> None:
 
 
 def _refuse_non_text(text: str, where: str) -> None:
+    nul = text.find("\x00")  # anywhere, not just in the sample: PostgreSQL text cannot hold NUL
+    if nul >= 0:
+        row = text.count("\n", 0, nul) + 1
+        raise ImportFormatError("NUL character in the text (binary content?)", file=where, row=row)
     sample = text[:65_536]
     control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if "\x00" in sample or control > max(8, len(sample) // 100):
@@ -238,6 +274,14 @@ def _find_header(records: list[list[str]]) -> int | None:
 
 def _check_header(header: list[str], where: str, row: int) -> None:
     names = [h for h in header if h]
+    too_long = next((i for i, h in enumerate(header) if len(h) > MAX_HEADER_CHARS), None)
+    if too_long is not None:
+        raise ImportFormatError(
+            f"column name of {len(header[too_long]):,} characters (limit {MAX_HEADER_CHARS:,}): not a header",
+            file=where,
+            row=row,
+            column=_column_letter(too_long + 1),
+        )
     value_like = [(i, h) for i, h in enumerate(header) if h and _VALUE_LIKE.match(h)]
     if value_like and len(value_like) * 2 >= len(names):
         i, h = value_like[0]
@@ -371,6 +415,19 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _refuse_nul_cells(records: list[list[str]], where: str) -> None:
+    """A cell may spell NUL as ``_x0000_``; PostgreSQL text cannot hold it, so say where it is."""
+    row = next((i for i, r in enumerate(records) if "\x00" in "".join(r)), None)
+    if row is not None:
+        column = next(j for j, v in enumerate(records[row]) if "\x00" in v)
+        raise ImportFormatError(
+            "NUL character in a cell (binary content?)",
+            file=where,
+            row=row + 1,
+            column=_column_letter(column + 1),
+        )
+
+
 def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
     from python_calamine import CalamineWorkbook
 
@@ -380,6 +437,7 @@ def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
         for sheet_name in book.sheet_names:
             grid = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
             records = [[_cell_text(v) for v in row] for row in grid]
+            _refuse_nul_cells(records, f"{where} [{sheet_name}]")
             table = table_from_records(records, f"{where} [{sheet_name}]", name=sheet_name)
             if table is not None:
                 tables.append(table)
@@ -409,7 +467,9 @@ def _text_table(raw: bytes, where: str, name: str = "") -> _Table:
     records, notes = _text_records(text, where)
     table = table_from_records(records, where, name=name, notes={"encoding": encoding, **notes})
     if table is None:
-        header_at = _find_header(records) or 0
+        header_at = _find_header(records)
+        if header_at is None:  # only delimiters and blanks: not "a header without rows"
+            raise ImportFormatError("no header row: no row holds a column name", file=where)
         raise ImportFormatError("header row but no data rows", file=where, row=header_at + 2)
     return table
 
