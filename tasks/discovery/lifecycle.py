@@ -131,6 +131,8 @@ def resolve(texts: pd.Series, kind: str, table: Lifecycle | None = None) -> pd.D
         merged["end_of_support"].astype(object).where(merged["end_of_support"].notna(), None)
     )
     merged["source"] = merged["source"].where(merged["product"].notna())
+    for column in ("product", "release", "source"):
+        merged[column] = merged[column].astype(object).where(merged[column].notna(), None)
     return merged[MATCH_COLUMNS]
 
 
