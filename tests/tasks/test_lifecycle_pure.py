@@ -246,3 +246,14 @@ def test_summary_per_application_and_engagement() -> None:
     assert (apps.loc["erp", "critical"], apps.loc["erp", "high"], apps.loc["erp", "assets"]) == (1, 1, 3)
     assert apps.loc["crm", "worst_severity"] == "medium"
     assert apps.loc["(no application)", "worst_severity"] == "none"
+
+
+def test_summary_and_matches_of_a_run_with_nothing_to_assess() -> None:
+    empty = pd.DataFrame(
+        columns=["application_name", "severity", "end_of_support", "os_product_release", "db_product_release"]
+    )
+    out = summarise(empty)
+    assert out["engagement"]["assets_assessed"] == 0
+    assert out["applications"].empty
+    none = lifecycle_matches(pd.DataFrame(columns=["kind", "text"]), lifecycle_table(), D(2026, 1, 1))
+    assert none.empty and "severity" in none.columns
