@@ -66,7 +66,7 @@ DB_CASES = [
     ("Microsoft SQL Server 15.0.2000.5", "SQL Server", "2019", D(2030, 1, 8)),
     ("SQL Server 2016 Enterprise", "SQL Server", "2016", D(2026, 7, 14)),
     ("Oracle 11g database for ledger-0002", "Oracle Database", "11g R2", D(2020, 12, 31)),
-    ("Oracle Database 19c Enterprise Edition Release 19.0.0.0.0", "Oracle Database", "19c", D(2029, 12, 31)),
+    ("Oracle Database 19c Enterprise Edition Release 19.0.0.0.0", "Oracle Database", "19c", None),
     ("Oracle Database 12c Release 2", "Oracle Database", "12c R2", D(2022, 3, 31)),
     ("Oracle 12.1.0.2", "Oracle Database", "12c R1", D(2022, 7, 31)),
     ("PostgreSQL 9.6.24", "PostgreSQL", "9.6", D(2021, 11, 11)),
@@ -141,7 +141,7 @@ def test_every_synthetic_os_and_database_string_resolves() -> None:
     # Only releases whose date was not confirmed (see os_lifecycle.yaml) may stay undated.
     undated = set(os_found.loc[os_found["end_of_support"].isna(), "release"])
     assert undated <= {"22.04", "7.2"}
-    assert db_found["end_of_support"].notna().all()
+    assert set(db_found.loc[db_found["end_of_support"].isna(), "release"]) <= {"19c"}
 
 
 def test_every_sample_os_resolves() -> None:
