@@ -1,4 +1,7 @@
-"""Tech debt on a real discovery run of the shipped sample: every OS resolves, severities land."""
+"""Tech debt on a real discovery run of the shipped sample: every OS resolves to a release, severities land.
+
+Two sample releases (Ubuntu 22.04, AIX 7.2) are recognised but undated in the table: severity "unknown".
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from tests.flows.test_master_discovery import (
 pytestmark = pytest.mark.usefixtures("database", "prefect_server")
 
 
-def test_discovery_of_sample_dates_every_os_and_summarises_tech_debt(
+def test_discovery_of_sample_resolves_every_os_and_summarises_tech_debt(
     admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
     run = run_master(new_engagement())  # as_of 2025-01-01
