@@ -134,60 +134,6 @@ def _quote(literal: str) -> str:
     return "'" + literal.replace("'", "''") + "'"
 
 
-def apply_end_of_support(
-    *,
-    session: Session,
-    master_flow_id: uuid.UUID,
-    os_rules: list[dict[str, Any]],
-    db_rules: list[dict[str, Any]],
-    today: dt.date,
-) -> dict[str, int]:
-    """Set end_of_support_date from lifecycle rules (regex on OS name / DB text), set-based."""
-    import json
-
-    result = session.execute(
-        text(
-            """
-            WITH rules AS (
-                SELECT 'os' AS kind, * FROM jsonb_to_recordset(CAST(:os AS jsonb))
-                    AS r(pattern text, end_of_support date)
-                UNION ALL
-                SELECT 'db', * FROM jsonb_to_recordset(CAST(:db AS jsonb))
-                    AS r(pattern text, end_of_support date)
-            ), matched AS (
-                SELECT a.id, min(r.end_of_support) AS eos
-                  FROM migration.assets a JOIN rules r
-                    ON (r.kind = 'os' AND a.os_name ~* r.pattern)
-                    OR (r.kind = 'db' AND concat_ws(' ', a.database_engine, a.database_version,
-                                                     a.description) ~* r.pattern)
-                 WHERE a.master_flow_id = :m
-                 GROUP BY a.id
-            ), updated AS (
-                UPDATE migration.assets a SET end_of_support_date = matched.eos
-                  FROM matched WHERE a.id = matched.id
-                   AND a.end_of_support_date IS DISTINCT FROM matched.eos
-                RETURNING a.end_of_support_date
-            )
-            SELECT (SELECT count(*) FROM matched) AS matched,
-                   (SELECT count(*) FROM matched WHERE eos < :today) AS past,
-                   (SELECT count(*) FROM matched WHERE eos >= :today
-                       AND eos < :today + interval '1 year') AS within_a_year
-            """
-        ),
-        {
-            "os": json.dumps(os_rules, default=str),
-            "db": json.dumps(db_rules, default=str),
-            "m": master_flow_id,
-            "today": today,
-        },
-    ).one()
-    return {
-        "with_lifecycle": int(result.matched),
-        "end_of_support_past": int(result.past),
-        "end_of_support_within_a_year": int(result.within_a_year),
-    }
-
-
 def load_assets(*, session: Session, master_flow_id: uuid.UUID, columns: list[str]) -> pd.DataFrame:
     """The run's assets as a frame (``id`` + ``columns``), ordered by name for determinism."""
     unknown = set(columns) - ASSET_COLUMNS

@@ -139,12 +139,20 @@ def _dependencies(report: Report, edges: pd.DataFrame, graph: GroupGraph, step: 
         )
 
 
-def _lifecycle(report: Report, attention: dict[str, int], unknown: pd.DataFrame, today: dt.date) -> None:
+def _lifecycle(
+    report: Report, attention: dict[str, int], unknown: pd.DataFrame, today: dt.date, step: dict[str, Any]
+) -> None:
     report.done.append(
         f"End-of-support date known for {plural(attention['with_lifecycle'], 'asset')}; "
         f"{attention['end_of_support_past']:,} past it on {today.isoformat()}, "
         f"{attention['end_of_support_within_a_year']:,} within a year"
     )
+    apps = step.get("tech_debt", {}).get("applications_by_worst_severity")
+    if apps:
+        report.done.append(
+            "Applications by their worst OS/database support status: "
+            + ", ".join(f"{severity} {int(n):,}" for severity, n in apps.items())
+        )
     if attention["end_of_support_past"]:
         report.warnings.append(
             f"{plural(attention['end_of_support_past'], 'asset')} past end of support on {today.isoformat()}"
@@ -175,7 +183,7 @@ def build(session: Session, ctx: PhaseContext, metrics: dict[str, Any]) -> Repor
     _mappings(report, mappings, mapping_threshold(ctx))
     _inventory(report, breakdown, attention, step)
     _dependencies(report, edges, graph, step)
-    _lifecycle(report, attention, unknown, today)
+    _lifecycle(report, attention, unknown, today, step)
 
     assets_rows = capped_rows(breakdown)
     mapping_rows = capped_rows(mappings)
@@ -193,6 +201,12 @@ def build(session: Session, ctx: PhaseContext, metrics: dict[str, Any]) -> Repor
         ),
         MarkdownArtifact(
             keys.DEPENDENCY_GRAPH, graph_markdown(graph, picture), "Dependency graph of application groups"
+        ),
+        TableArtifact(
+            keys.TECH_DEBT,
+            step.get("tech_debt", {}).get("top_applications", []),
+            "Applications with the most end-of-support debt (OS and databases; worst first, "
+            "assets per severity, earliest end-of-support date)",
         ),
     ]
     return report

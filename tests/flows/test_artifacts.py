@@ -30,6 +30,7 @@ EXPECTED = {
     ("discovery", "assets"): "table",
     ("discovery", "mappings"): "table",
     ("discovery", "dependency-graph"): "markdown",
+    ("discovery", "tech-debt"): "table",
     ("assessment", "summary"): "markdown",
     ("assessment", "strategies"): "table",
     ("assessment", "decisions"): "table",
@@ -111,6 +112,9 @@ def test_every_phase_publishes_its_artifacts_under_stable_keys(
     assert assets == 60
     summary = str(latest["discovery", "summary"].data)
     assert f"Inventory of {assets} assets" in summary
+    tech_debt = _table(latest["discovery", "tech-debt"])
+    assert tech_debt and tech_debt[0]["worst_severity"] == "critical"
+    assert "Applications by their worst OS/database support status" in summary
     for section in ("## What was done", "## Warnings", "## Needs a human", "## Step metrics"):
         assert section in summary
     assert keys["discovery", "dependency-graph"] in summary, "the summary points at the other artifacts"
