@@ -43,6 +43,7 @@ def master_flow(
     max_wave_storage_gb: float | None = None,
     pilot_size: int | None = None,
     blackouts: list[dict[str, str]] | None = None,
+    wave_pins: dict[str, int] | None = None,
     six_r_rules: str | dict[str, Any] | None = None,
     questionnaire: str | dict[str, Any] | None = None,
 ) -> dict[str, Any] | State[Any]:
@@ -83,6 +84,7 @@ def master_flow(
         "max_wave_storage_gb": max_wave_storage_gb,
         "pilot_size": pilot_size,
         "blackouts": blackouts or [],
+        "wave_pins": wave_pins or {},
         "six_r_rules": six_r_rules,
         "questionnaire": questionnaire,
     }

@@ -102,6 +102,9 @@ def run(
     six_r: Annotated[
         list[str] | None, typer.Option("--six-r", help="6R override ASSET=STRATEGY; repeatable.")
     ] = None,
+    pin: Annotated[
+        list[str] | None, typer.Option(help="Keep an asset in a wave: ASSET=WAVE; repeatable.")
+    ] = None,
     user: Annotated[str | None, typer.Option(help="Who gives these answers (audit trail).")] = None,
 ) -> None:
     """Run the master flow for one engagement (without --inventory: its registered sources)."""
@@ -119,8 +122,16 @@ def run(
         review=review,
         mapping_overrides=_pairs(map_column, "--map"),
         six_r_overrides=_pairs(six_r, "--six-r"),
+        wave_pins=_wave_numbers(_pairs(pin, "--pin")),
         user=user,
     )
+
+
+def _wave_numbers(pins: dict[str, str]) -> dict[str, int]:
+    if not all(wave.isdigit() and int(wave) > 0 for wave in pins.values()):
+        typer.echo(f"error: --pin needs ASSET=WAVE with a wave number from 1, got {pins}", err=True)
+        raise typer.Exit(code=2)
+    return {asset: int(wave) for asset, wave in pins.items()}
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:

@@ -54,18 +54,35 @@ def limits_from_params(params: Mapping[str, Any]) -> WaveLimits:
     )
 
 
-def pins_from_params(params: Mapping[str, Any], moving_ids: pd.Series) -> tuple[dict[uuid.UUID, int], int]:
-    """``wave_pins`` ({asset id: wave number}) restricted to moving assets; returns (pins, ignored)."""
+def pins_from_params(params: Mapping[str, Any], moving: pd.DataFrame) -> tuple[dict[uuid.UUID, int], int]:
+    """``wave_pins`` ({asset id or asset name: wave number}) restricted to moving assets.
+
+    Users pin by name (what they see in exports and the UI); ids are accepted too. Returns the
+    pins by asset id and how many named no moving asset of this run (those are ignored, counted).
+    """
     raw: Mapping[str, Any] = params.get("wave_pins") or {}
+    by_name = dict(zip(moving["asset_name"].astype(str), moving["id"], strict=True))
+    known = set(moving["id"])
     pins: dict[uuid.UUID, int] = {}
+    ignored = 0
     for key, wave in raw.items():
         try:
-            pins[uuid.UUID(str(key))] = int(wave)
+            number = int(wave)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"wave_pins: {key!r} -> {wave!r} is not an asset id -> wave number") from exc
-    known = set(moving_ids)
-    kept = {k: v for k, v in pins.items() if k in known}
-    return kept, len(pins) - len(kept)
+            raise ValueError(f"wave_pins: {key!r} -> {wave!r} is not a wave number") from exc
+        if number < 1:
+            raise ValueError(f"wave_pins: {key!r} -> {number}: waves are numbered from 1")
+        asset_id = by_name.get(str(key))
+        if asset_id is None:
+            try:
+                asset_id = uuid.UUID(str(key))
+            except ValueError:
+                asset_id = None
+        if asset_id in known:
+            pins[asset_id] = number
+        else:
+            ignored += 1
+    return pins, ignored
 
 
 #: Crossing edges kept per wave as examples. At 100k assets a plan can leave ~250k crossings; every
@@ -126,7 +143,7 @@ def plan(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     moving = assets[assets["six_r_strategy"].isin(MOVING)].reset_index(drop=True)
     edges = load_dependency_edges(session=session, master_flow_id=ctx.assets_run_id)
-    pins, pins_ignored = pins_from_params(ctx.params, moving["id"])
+    pins, pins_ignored = pins_from_params(ctx.params, moving)
     result = plan_waves(
         moving, edges, limits, pins=pins, pilot_size=None if pilot_size is None else int(pilot_size)
     )

@@ -20,7 +20,9 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
     admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
     engagement = new_engagement()
-    asset = next(csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8")))["asset_name"]
+    names = [r["asset_name"] for r in csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8"))]
+    asset = names[0]
+    pinned = next(n for n in names if n.startswith("app"))  # an application server: it moves
     result = CliRunner().invoke(
         app,
         [
@@ -28,6 +30,7 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
             "--inventory", str(SAMPLE_INVENTORY), "--dependencies", str(SAMPLE_DEPENDENCIES),
             "--phases", "discovery", "--phases", "assessment",
             "--map", "business_unit=unmapped", "--six-r", f"{asset}=retire", "--user", "erin",
+            "--pin", f"{pinned}=3",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -48,6 +51,14 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
         m=master,
     )
     assert mapping == [{"target_field": None, "confirmed_by": "erin"}]
+    wave = rows(
+        admin_engine,
+        "SELECT w.number FROM migration.assets a JOIN migration.migration_waves w ON w.id = a.wave_id"
+        " WHERE a.master_flow_id = :m AND a.asset_name = :a",
+        m=master,
+        a=pinned,
+    )
+    assert wave == [{"number": 3}]
     learned = rows(
         admin_engine,
         "SELECT pattern_value, insight_type, evidence->>'confirmed_by' AS who"
@@ -58,8 +69,8 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
     assert learned == [{"pattern_value": None, "insight_type": "corrected", "who": "erin"}]
 
 
-@pytest.mark.parametrize("bad", [["--six-r", "no-equals-sign"], ["--map", "=field"]])
+@pytest.mark.parametrize("bad", [["--six-r", "no-equals-sign"], ["--map", "=field"], ["--pin", "web01=zero"]])
 def test_run_refuses_malformed_answers_before_doing_anything(bad: list[str]) -> None:
     result = CliRunner().invoke(app, ["run", "--client", "c", "--engagement", "e", *bad])
     assert result.exit_code == 2
-    assert "expected NAME=VALUE" in result.output
+    assert "expected NAME=VALUE" in result.output or "wave number" in result.output
