@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 STATISTICS_THRESHOLD = 1_000
 
 
-def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY ``rows`` into ``migration.<table>`` (through a stage); returns the rows inserted."""
-    stage = f"stage_{table}"
-    names = ", ".join(columns)
+def _staged(session: Session, table: str, stage: str, names: str, rows: Iterable[Sequence[Any]]) -> Any:
+    """COPY ``rows`` into a transaction-local temp table shaped like ``names`` of ``migration.<table>``;
+    returns the cursor, for the one set-based statement that follows."""
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     cursor.execute(
@@ -30,6 +29,14 @@ def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Ite
     with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    return cursor
+
+
+def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY ``rows`` into ``migration.<table>`` (through a stage); returns the rows inserted."""
+    stage = f"stage_{table}"
+    names = ", ".join(columns)
+    cursor = _staged(session, table, stage, names, rows)
     cursor.execute(f"INSERT INTO migration.{table} ({names}) SELECT {names} FROM {stage}")
     inserted = int(cursor.rowcount)
     if inserted >= STATISTICS_THRESHOLD:
@@ -48,14 +55,7 @@ def update_from_rows(
     """Set ``columns`` (after ``id``) of ``migration.<table>`` from ``rows`` keyed by id, in one UPDATE."""
     stage = f"stage_update_{table}"
     names = ", ".join(["id", *columns])
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM migration.{table} WITH NO DATA"
-    )
-    with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    cursor = _staged(session, table, stage, names, rows)
     cursor.execute(f"ANALYZE {stage}")
     assignments = ", ".join(f"{c} = s.{c}" for c in columns)
     cursor.execute(f"UPDATE migration.{table} t SET {assignments} FROM {stage} s WHERE t.id = s.id")
