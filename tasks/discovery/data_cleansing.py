@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import DataImport
+from db.models.assets import SIX_R
 from db.repositories.imports import load_problems, mark_problems
 from mfactory.canonical import canonical_fields
 from tasks.discovery.asset_sheets import is_asset_sheet, sheet_frame
@@ -58,20 +59,7 @@ POWER_WORDS = {
     "off": ("off", "poweredoff", "powered off", "stopped", "down", "deallocated"),
     "suspended": ("suspended", "paused"),
 }
-SIX_R_WORDS = {
-    s: (s,)
-    for s in (
-        "rehost",
-        "replatform",
-        "refactor",
-        "rearchitect",
-        "rewrite",
-        "repurchase",
-        "retire",
-        "retain",
-        "relocate",
-    )
-} | {"rehost": ("rehost", "lift and shift", "lift-and-shift")}
+SIX_R_WORDS = {s: (s,) for s in SIX_R} | {"rehost": ("rehost", "lift and shift", "lift-and-shift")}
 OS_FAMILY_PATTERNS = (
     ("windows", r"windows"),
     ("linux", r"linux|ubuntu|red ?hat|rhel|centos|suse|sles|debian|oracle linux|amazon linux|rocky|alma"),
