@@ -199,3 +199,16 @@ def finish_data_import(
         .where(DataImport.id == data_import_id)
         .values(status="imported", row_count=row_count, rejected_count=rejected_count, errors=errors)
     )
+
+
+def mappings_of_run(
+    *, session: Session, phase_flow_id: uuid.UUID, source_kind: str
+) -> list[tuple[ImportFieldMapping, str]]:
+    """(mapping, file name) of every column a discovery run's imports of ``source_kind`` mapped."""
+    found = session.execute(
+        select(ImportFieldMapping, DataImport.source_name)
+        .join(DataImport, DataImport.id == ImportFieldMapping.data_import_id)
+        .where(DataImport.phase_flow_id == phase_flow_id, DataImport.source_kind == source_kind)
+        .order_by(DataImport.source_name, ImportFieldMapping.sheet_name, ImportFieldMapping.source_column)
+    )
+    return [(row[0], row[1]) for row in found]

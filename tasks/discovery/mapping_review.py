@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import DataImport, ImportFieldMapping, SecurityAuditLog
+from db.models import ImportFieldMapping, SecurityAuditLog
+from db.repositories.imports import mappings_of_run
 from mfactory.canonical import canonical_fields
 from tasks.discovery.imports_of_run import INVENTORY
 from tasks.discovery.mapping.learning import confirm_mapping
@@ -20,13 +20,7 @@ UNMAPPED = "unmapped"
 def _run_mappings(session: Session, ctx: PhaseContext) -> list[tuple[ImportFieldMapping, str]]:
     """The column mappings of this run's inventory files (dependency files map to edge fields,
     which are fixed roles, not canonical asset fields, and are not reviewed)."""
-    found = session.execute(
-        select(ImportFieldMapping, DataImport.source_name)
-        .join(DataImport, DataImport.id == ImportFieldMapping.data_import_id)
-        .where(DataImport.phase_flow_id == ctx.phase_flow_id, DataImport.source_kind == INVENTORY)
-        .order_by(DataImport.source_name, ImportFieldMapping.sheet_name, ImportFieldMapping.source_column)
-    )
-    return [(row[0], row[1]) for row in found]
+    return mappings_of_run(session=session, phase_flow_id=ctx.phase_flow_id, source_kind=INVENTORY)
 
 
 def flagged_mappings(*, session: Session, ctx: PhaseContext, threshold: float) -> pd.DataFrame:
