@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from db.repositories.changes import undo_flow_changes
+from db.repositories.imports import errors_files_of_phases
 from db.repositories.runs import (
     mark_handoffs_from,
     mark_steps,
@@ -35,6 +37,7 @@ def rollback_phases(
     log: list[dict[str, Any]] = []
     try:
         with tenant_session(tenant) as session:
+            errors_files = errors_files_of_phases(session=session, phase_flow_ids=[p for p, _ in phase_flows])
             for phase_flow_id, phase in phase_flows:
                 report = undo_flow_changes(session=session, flow_run_id=phase_flow_id, undone_by=rollback_id)
                 log.append({"phase": phase, "phase_flow_id": str(phase_flow_id), **report})
@@ -86,4 +89,12 @@ def rollback_phases(
                 rollback_flow_run_id=rollback_flow_run_id,
             )
         raise
+    _remove_files(errors_files)
     return {"scope": scope, "rows_undone": rows, "integrity_check": integrity, "log": log}
+
+
+def _remove_files(paths: list[str]) -> None:
+    """Errors files belong to imports that the rollback just removed: they go too (after the commit,
+    so a failed rollback keeps them)."""
+    for path in paths:
+        Path(path).unlink(missing_ok=True)

@@ -212,3 +212,13 @@ def mappings_of_run(
         .order_by(DataImport.source_name, ImportFieldMapping.sheet_name, ImportFieldMapping.source_column)
     )
     return [(row[0], row[1]) for row in found]
+
+
+def errors_files_of_phases(*, session: Session, phase_flow_ids: list[uuid.UUID]) -> list[str]:
+    """Errors files written for the imports of these phase runs (to remove them with the imports)."""
+    rows = session.execute(
+        select(DataImport.errors_file).where(
+            DataImport.phase_flow_id.in_(phase_flow_ids), DataImport.errors_file.is_not(None)
+        )
+    )
+    return [str(path) for path in rows.scalars()]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.exports import rvtools_workbook
-from tests.flows.test_master_discovery import Engagement, rows, run_master
+from tests.flows.test_master_discovery import Engagement, phase_row, rows, run_master, steps_of
 
 pytestmark = pytest.mark.usefixtures("database", "prefect_server")
 
@@ -190,3 +190,25 @@ def test_inventory_csv_bad_rows_go_to_errors_file_good_rows_go_on(
     ]
     assert {x["file"] for x in lines} == {str(inventory)}
     assert all(x["reason"] for x in lines)
+
+
+def test_rolled_back_discovery_removes_its_errors_file(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path
+) -> None:
+    """The errors file describes rows of an import: when a rollback removes the import, the file goes
+    too (it would otherwise describe rows that no longer exist)."""
+    inventory = tmp_path / "servers.csv"
+    inventory.write_text("name,cpu_cores\nvm-a,2\nvm-b,abc\n", encoding="utf-8")
+    engagement = new_engagement()
+
+    run = run_master(
+        engagement, inventory=inventory, dependencies=[], inject_failures={"discovery.inventory": 9}
+    )
+
+    assert run.state.is_failed()
+    cleansing = steps_of(admin_engine, phase_row(admin_engine, run.master_flow_id)["id"])["data_cleansing"]
+    written = cleansing["metrics"]["errors_files"]
+    assert len(written) == 1  # cleansing wrote it before the inventory step failed for good
+    assert not Path(written[0]).exists()
+    sql = "SELECT id FROM migration.data_imports WHERE master_flow_id = :m"
+    assert rows(admin_engine, sql, m=run.master_flow_id) == []
