@@ -26,6 +26,17 @@ def active_overrides(*, session: Session) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in found], columns=COLUMNS)
 
 
+def revoked_subjects(*, session: Session, kinds: Sequence[str]) -> set[str]:
+    """Subjects that had an override of ``kinds`` revoked (they may have an active one too)."""
+    return set(
+        session.scalars(
+            select(PlanningOverride.subject)
+            .where(PlanningOverride.kind.in_(list(kinds)), PlanningOverride.revoked_at.is_not(None))
+            .distinct()
+        )
+    )
+
+
 def list_overrides(*, session: Session, include_revoked: bool = False) -> list[PlanningOverride]:
     query = select(PlanningOverride).order_by(PlanningOverride.created_at, PlanningOverride.id)
     if not include_revoked:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
 from db.repositories.exports import plan_run
-from db.repositories.overrides import active_overrides, audit, set_override
+from db.repositories.overrides import active_overrides, audit, revoked_subjects, set_override
 from db.repositories.runs import latest_accepted_handoff
 from db.repositories.waves import load_waves, update_waves
 from db.session import Tenant
@@ -180,7 +180,8 @@ def prepare_treatment(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = load_assets(
         session=session, master_flow_id=ctx.assets_run_id, columns=["asset_name", *SIX_R_WRITTEN]
     )
-    released = released_locks(assets, effective_six_r(active_overrides(session=session)))
+    revoked = revoked_subjects(session=session, kinds=[SIX_R_KIND, LOCK_KIND])
+    released = released_locks(assets, effective_six_r(active_overrides(session=session)), revoked)
     if len(released):
         released["six_r_locked"] = False
         update_assets(session=session, frame=released, columns=["six_r_locked"])
@@ -304,7 +305,6 @@ def apply_wave_dates(session: Session, ctx: PhaseContext) -> dict[str, Any]:
 
 
 __all__ = [
-    "LOCK_KIND",
     "apply_six_r",
     "apply_wave_dates",
     "current_run",

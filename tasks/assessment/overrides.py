@@ -201,10 +201,12 @@ def six_r_changes(assets: pd.DataFrame, effective: pd.DataFrame) -> pd.DataFrame
     return changed.reset_index(drop=True)
 
 
-def released_locks(assets: pd.DataFrame, effective: pd.DataFrame) -> pd.DataFrame:
-    """Assets a user locked earlier whose override is gone (revoked): the rules decide them again."""
+def released_locks(assets: pd.DataFrame, effective: pd.DataFrame, revoked: set[str]) -> pd.DataFrame:
+    """Assets locked by a user through an override since revoked (``revoked``: asset names), none
+    other active: the rules decide them again. Locks with no override behind them are left alone."""
     user_locked = assets["six_r_locked"].fillna(False).astype(bool) & (assets["six_r_decided_by"] == "user")
-    return assets[user_locked & ~assets["asset_name"].isin(effective["asset_name"])].reset_index(drop=True)
+    freed = assets["asset_name"].isin(list(revoked)) & ~assets["asset_name"].isin(effective["asset_name"])
+    return assets[user_locked & freed].reset_index(drop=True)
 
 
 # --- wave dates ---------------------------------------------------------------------------------

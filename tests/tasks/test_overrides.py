@@ -168,9 +168,12 @@ def test_six_r_changes_only_what_differs_and_keeps_the_rules_decision_as_before(
 def test_a_revoked_override_releases_its_asset_and_only_that() -> None:
     stored = active(("six_r", "b", {"six_r_strategy": "retain"}))
     run = assets(
-        ("a", "retire", "user", True), ("b", "retain", "user", True), ("c", "rehost", "rules", False)
+        ("a", "retire", "user", True),  # its override was revoked
+        ("b", "retain", "user", True),  # revoked once, but replaced by an active one
+        ("c", "rehost", "rules", False),
+        ("d", "retain", "user", True),  # locked with no override behind it (an older editor): kept
     )
-    assert released_locks(run, effective_six_r(stored))["asset_name"].tolist() == ["a"]
+    assert released_locks(run, effective_six_r(stored), {"a", "b"})["asset_name"].tolist() == ["a"]
 
 
 def test_overrides_of_assets_or_waves_the_run_lacks_are_stale() -> None:
