@@ -162,7 +162,9 @@ def stale_overrides(
     active: pd.DataFrame, asset_names: set[str], wave_numbers: set[int] | None = None
 ) -> list[dict[str, str]]:
     """Overrides naming an asset (or, with ``wave_numbers``, a wave) this run does not have."""
-    missing = active["kind"].isin(ASSET_KINDS) & ~active["subject"].astype(str).isin(asset_names)
+    # Overrides are few next to assets: a set lookup per override, not a hash table of every asset.
+    known = active["subject"].astype(str).map(asset_names.__contains__).astype(bool)
+    missing = active["kind"].isin(ASSET_KINDS) & ~known
     if wave_numbers is not None:
         dated = active["kind"] == DATES_KIND
         numbers = pd.to_numeric(active["subject"].where(dated), errors="coerce")
@@ -205,8 +207,11 @@ def released_locks(assets: pd.DataFrame, effective: pd.DataFrame, revoked: set[s
     """Assets locked by a user through an override since revoked (``revoked``: asset names), none
     other active: the rules decide them again. Locks with no override behind them are left alone."""
     user_locked = assets["six_r_locked"].fillna(False).astype(bool) & (assets["six_r_decided_by"] == "user")
-    freed = assets["asset_name"].isin(list(revoked)) & ~assets["asset_name"].isin(effective["asset_name"])
-    return assets[user_locked & freed].reset_index(drop=True)
+    candidates = assets[user_locked]  # few: only what people decided
+    freed = candidates["asset_name"].isin(list(revoked)) & ~candidates["asset_name"].isin(
+        effective["asset_name"]
+    )
+    return candidates[freed].reset_index(drop=True)
 
 
 # --- wave dates ---------------------------------------------------------------------------------
