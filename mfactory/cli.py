@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from mfactory.cli_common import locate_or_exit
+from mfactory.cli_edit import edit_app
 from mfactory.cli_export import export_app
 from mfactory.cli_sources import sources_app
 from mfactory.settings import PACKAGE_DATA
@@ -39,6 +40,7 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
 app.add_typer(export_app, name="export")
+app.add_typer(edit_app, name="edit")
 
 SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
 SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"

@@ -13,6 +13,7 @@ from db.models.orchestration import (
     PhaseFlow,
     PhaseStep,
 )
+from db.models.overrides import PlanningOverride
 from db.models.planning import AssetDependency, MigrationWave
 from db.models.sources import EngagementSource
 from db.models.tenancy import ClientAccount, Engagement
@@ -37,6 +38,7 @@ __all__ = [
     "MigrationWave",
     "PhaseFlow",
     "PhaseStep",
+    "PlanningOverride",
     "RawImportRecord",
     "SecurityAuditLog",
 ]

@@ -1,4 +1,12 @@
-"""Assessment step 5 — Editor: apply human overrides of 6R decisions, locked and audited."""
+"""Assessment step 5 — Editor: take the reviewer's overrides, store them, re-plan what they change.
+
+Overrides live per engagement (``planning_overrides``), so earlier steps of this same run already
+applied the ones given before it started (``mfactory edit``, ``--six-r``/``--pin``): treatment the
+6R overrides and locks, wave planning the pins. This step stores what a reviewer answered in the
+paused run (``editor_overrides``, from ``tasks.reviews.gates.review_six_r``) through the same code
+path as the CLI, and when that changes a strategy or a wave it re-plans: 6R, waves, roadmap. Then
+it fixes the waves users dated and reports every active override and the stale ones.
+"""
 
 from __future__ import annotations
 
@@ -6,54 +14,50 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.models import SecurityAuditLog
-from db.models.assets import SIX_R
-from db.repositories.assets import load_assets, update_assets
+from db.repositories.assets import load_assets
+from db.repositories.overrides import active_overrides, locked_counts
+from db.repositories.waves import load_waves
+from tasks.assessment.editing import STALE_SHOWN, apply_six_r, apply_wave_dates, record
+from tasks.assessment.overrides import ASSET_KINDS, OverrideRequest, stale_overrides
+from tasks.assessment.roadmap import roadmap
+from tasks.assessment.wave_planning import plan
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
 
 def edit(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Apply ``overrides`` ({asset_name: strategy}); each change is locked and audited."""
-    overrides: dict[str, str] = ctx.params.get("overrides") or {}
-    bad = {k: v for k, v in overrides.items() if v not in SIX_R}
-    if bad:
-        raise ValueError(f"unknown 6R strategy in overrides: {bad}")
-    assets = load_assets(
+    """Store the reviewer's overrides (audited), re-plan if they change strategies or waves, fix dates."""
+    requests = [OverrideRequest(**r) for r in ctx.params.get("editor_overrides") or []]
+    stored = record(
         session=session,
-        master_flow_id=ctx.assets_run_id,
-        columns=["asset_name", "six_r_strategy", "six_r_locked"],
+        tenant=ctx.tenant,
+        run_id=ctx.assets_run_id,
+        requests=requests,
+        actor=str(ctx.params.get("user") or "reviewer"),
+        source="review",
     )
-    missing = sorted(set(overrides) - set(assets["asset_name"]))
-    if missing:
-        raise ValueError(f"overrides name unknown assets: {missing[:10]}")
-    changed = assets[assets["asset_name"].isin(list(overrides))].copy()
-    before = dict(zip(changed["asset_name"], changed["six_r_strategy"], strict=True))
-    changed["six_r_strategy"] = changed["asset_name"].map(overrides)
-    changed["six_r_rationale"] = "set by " + str(ctx.params.get("user") or "user") + " in the editor"
-    changed["six_r_decided_by"] = "user"
-    changed["six_r_confidence"] = 1.0
-    changed["six_r_locked"] = True
-    update_assets(
-        session=session,
-        frame=changed,
-        columns=["six_r_strategy", "six_r_rationale", "six_r_decided_by", "six_r_confidence", "six_r_locked"],
-    )
-    session.add_all(
-        SecurityAuditLog(
-            client_account_id=ctx.client_account_id,
-            engagement_id=ctx.engagement_id,
-            actor=str(ctx.params.get("user") or "user"),
-            action="six_r_override",
-            target_table="assets",
-            target_id=row.id,
-            details={"before": before[row.asset_name], "after": row.six_r_strategy},
-        )
-        for row in changed.itertuples()
-    )
+    metrics: dict[str, Any] = {"overrides_given": len(requests)}
+    metrics["overrides_recorded"] = sum(s["changed"] for s in stored)
+    replan = any(s["changed"] and s["kind"] in ASSET_KINDS for s in stored)
+    if replan:
+        metrics["six_r"] = apply_six_r(session, ctx)
+        metrics["replanned_waves"] = plan(session, ctx)["waves"]
+        roadmap(session, ctx)
+    metrics["wave_dates"] = apply_wave_dates(session, ctx)
+    active = active_overrides(session=session)
+    by_user, locked = locked_counts(session=session, master_flow_id=ctx.assets_run_id)
+    names = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=["asset_name"])
+    waves = {w.number for w in load_waves(session=session, master_flow_id=ctx.assets_run_id)}
+    stale = stale_overrides(active, set(names["asset_name"]), waves)
     return {
-        "overrides_applied": len(changed),
-        "locked_total": int(assets["six_r_locked"].sum()) + int((~changed["six_r_locked"]).sum()),
+        **metrics,
+        "replanned": replan,
+        "overrides_active": len(active),
+        "overrides_by_kind": {str(k): int(n) for k, n in active["kind"].value_counts().items()},
+        "overrides_applied": by_user,
+        "locked_total": locked,
+        "stale_overrides": len(stale),
+        "stale": stale[:STALE_SHOWN],
     }
 
 

@@ -3,7 +3,8 @@
 Run parameters: ``six_r_rules`` (path to an override rule file, or the overrides inline, merged
 over mfactory/data/six_r_rules.yaml; ``rules_path`` is still read as the same thing) and
 ``questionnaire`` (path or inline per-application answers). Assets a person locked keep their
-decision. The step's metrics carry the per-application roll-up.
+decision; the engagement's stored overrides (``tasks.assessment.editing``) are applied
+after the rules. The step's metrics carry the per-application roll-up.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, update_assets
+from tasks.assessment.editing import apply_six_r, prepare_treatment
 from tasks.assessment.questionnaire import answers
 from tasks.assessment.six_r_decide import application_rollup, decide
 from tasks.assessment.six_r_rules import RULES_FILE, rule_set
@@ -52,11 +54,13 @@ def treat(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     rules = rule_set(ctx.params.get("six_r_rules") or ctx.params.get("rules_path"))
     table = answers(ctx.params.get("questionnaire"), rules.get("questions") or {})
     today = dt.date.fromisoformat(ctx.params["as_of"]) if ctx.params.get("as_of") else dt.date.today()
+    overrides = prepare_treatment(session, ctx)  # store this run's answers, free revoked locks
     assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     decisions = decide(assets, rules, today, table)
     unlocked = decisions.loc[~decisions["six_r_locked"]].copy()
     unlocked["assessment_flow_id"] = ctx.phase_flow_id
     update_assets(session=session, frame=unlocked, columns=WRITTEN)
+    overrides |= apply_six_r(session, ctx)  # the engagement's stored 6R overrides and locks, audited
     rollup = application_rollup(decisions)
     return {
         "decided": len(unlocked),
@@ -65,6 +69,7 @@ def treat(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         "by_rule": unlocked["six_r_rule"].value_counts().to_dict(),
         "rules_version": str(rules["version"]),
         "questionnaire_applications": len(table),
+        "overrides": overrides,
         "applications": rollup.set_index("application_name")[["six_r_strategy", "confidence", "assets"]]
         .rename(columns={"six_r_strategy": "strategy"})
         .astype({"confidence": float, "assets": int})

@@ -2,7 +2,8 @@
 
 The planning itself is pure (``tasks.assessment.wave_planner.plan_waves``); this step loads the
 run's moving assets and their dependencies, passes the knobs from the run's parameters
-(``max_wave_size``, ``max_wave_ram_gb``, ``max_wave_storage_gb``, ``pilot_size``, ``wave_pins``)
+(``max_wave_size``, ``max_wave_ram_gb``, ``max_wave_storage_gb``, ``pilot_size``, ``wave_pins``;
+pins also come from the engagement's stored wave overrides and locks, ``tasks.assessment.editing``)
 and writes waves and asset memberships back. Each wave's metrics keep its limits, its totals and
 the cross-wave dependencies that start in it, so an export or a reviewer can see why they remain.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.repositories.assets import load_assets, load_dependency_edges, update_assets
 from db.repositories.waves import replace_waves
+from tasks.assessment.editing import planned_pins
 from tasks.assessment.wave_planner import WaveLimits, WavePlan, plan_waves
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
@@ -143,7 +145,7 @@ def plan(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = load_assets(session=session, master_flow_id=ctx.assets_run_id, columns=COLUMNS)
     moving = assets[assets["six_r_strategy"].isin(MOVING)].reset_index(drop=True)
     edges = load_dependency_edges(session=session, master_flow_id=ctx.assets_run_id)
-    pins, pins_ignored = pins_from_params(ctx.params, moving)
+    pins, pins_ignored = pins_from_params({"wave_pins": planned_pins(session, ctx)}, moving)
     result = plan_waves(
         moving, edges, limits, pins=pins, pilot_size=None if pilot_size is None else int(pilot_size)
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 class MappingReview(RunInput):
@@ -17,8 +19,19 @@ class MappingReview(RunInput):
     )
 
 
+class WaveDateRange(BaseModel):
+    """A wave's dates; without an end the wave keeps its planned length."""
+
+    start: dt.date
+    end: dt.date | None = None
+
+
 class EditorReview(RunInput):
-    """Override 6R decisions before the plan is handed to planning."""
+    """Override the plan before it is handed to planning: 6R, wave membership, wave dates, locks.
+
+    The answers are stored as the engagement's overrides (like ``mfactory edit``), audited, and
+    applied again by every later run until revoked (``mfactory edit revoke``).
+    """
 
     reviewer: str = Field(default="", description="Your name (kept in the audit trail).")
     six_r_overrides: dict[str, str] = Field(
@@ -26,6 +39,17 @@ class EditorReview(RunInput):
         description="Asset name -> rehost, replatform, refactor, rearchitect, rewrite, repurchase, "
         "retire, retain or relocate. Overridden assets are locked against later re-runs.",
     )
+    wave_overrides: dict[str, int] = Field(
+        default_factory=dict, description="Asset name -> the wave number it must move in."
+    )
+    wave_dates: dict[int, WaveDateRange] = Field(
+        default_factory=dict,
+        description="Wave number -> its start (and end) date; later waves follow it.",
+    )
+    locks: list[str] = Field(
+        default_factory=list, description="Asset names whose current 6R strategy and wave are kept."
+    )
+    reason: str = Field(default="", description="Why (kept with each override).")
 
 
 class CutoverApproval(RunInput):

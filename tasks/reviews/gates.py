@@ -9,6 +9,7 @@ is merged into the step's parameters, so the same steps also accept answers give
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from db.repositories.assets import load_assets
 from db.session import tenant_session
 from mfactory.errors import ReviewRefusedError
 from mfactory.settings import get_settings
+from tasks.assessment.overrides import dates_request, lock_request, six_r_request, wave_request
 from tasks.discovery.mapping_review import flagged_mappings
 from tasks.phases import ASSESSMENT, DISCOVERY, EXECUTION, PhaseContext
 from tasks.reviews.forms import CutoverApproval, EditorReview, MappingReview
@@ -64,7 +66,7 @@ def review_mappings(ctx: PhaseContext) -> dict[str, Any]:
 
 
 def review_six_r(ctx: PhaseContext) -> dict[str, Any]:
-    """Before the editor step: show the 6R decisions and take overrides."""
+    """Before the editor step: show the 6R decisions and take overrides (the editor stores them)."""
     with tenant_session(ctx.tenant) as session:
         assets = load_assets(
             session=session, master_flow_id=ctx.assets_run_id, columns=["six_r_strategy", "wave"]
@@ -72,13 +74,23 @@ def review_six_r(ctx: PhaseContext) -> dict[str, Any]:
     counts = assets.groupby(["six_r_strategy"], dropna=False).size().rename("assets").reset_index()
     description = (
         f"## 6R decisions for {len(assets)} asset(s)\n\n{_table(counts)}\n\n"
-        "Override any asset's strategy by name; overridden assets are locked and audited."
+        "Override any asset's strategy or wave by name, a wave's dates by number, or lock assets "
+        "as they are; overrides are stored for this engagement, audited, and kept by later re-runs."
     )
     answer = _ask(ctx, EditorReview, "editor-review", description)
-    return {
-        "overrides": {**(ctx.params.get("overrides") or {}), **answer.six_r_overrides},
-        "user": answer.reviewer or "reviewer",
-    }
+    return {"editor_overrides": editor_requests(answer), "user": answer.reviewer or "reviewer"}
+
+
+def editor_requests(answer: EditorReview) -> list[dict[str, Any]]:
+    """The reviewer's answers as override requests (plain dicts: they travel in step parameters)."""
+    reason = answer.reason or None
+    requests = [
+        *(six_r_request(a, s, reason) for a, s in answer.six_r_overrides.items()),
+        *(wave_request(a, w, reason) for a, w in answer.wave_overrides.items()),
+        *(dates_request(n, d.start, d.end, reason) for n, d in answer.wave_dates.items()),
+        *(lock_request(a, reason) for a in answer.locks),
+    ]
+    return [asdict(r) for r in requests]
 
 
 def approve_cutover(ctx: PhaseContext) -> dict[str, Any]:

@@ -20,7 +20,8 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
     deployed_server: PrefectServer, admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
     engagement = new_engagement()
-    some_asset = next(csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8")))["asset_name"]
+    names = [r["asset_name"] for r in csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8"))]
+    some_asset, kept_asset = names[0], names[1]
     master = deployed_server.trigger(
         "master",
         {
@@ -33,7 +34,16 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
     )
     answers = [
         ("discovery", {"reviewer": "alice", "overrides": {"business_unit": "unmapped"}}),
-        ("assessment", {"reviewer": "bob", "six_r_overrides": {some_asset: "retain"}}),
+        (
+            "assessment",
+            {
+                "reviewer": "bob",
+                "six_r_overrides": {some_asset: "retain"},
+                "locks": [kept_asset],
+                "wave_dates": {"1": {"start": "2027-02-01"}},
+                "reason": "steering committee",
+            },
+        ),
         ("execution", {"approved": True, "approver": "carol", "note": "change CHG-1 approved"}),
     ]
     for phase, answer in answers:
@@ -67,6 +77,34 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
         a=some_asset,
     )
     assert decided == [{"six_r_strategy": "retain", "six_r_decided_by": "user", "six_r_locked": True}]
+    stored = rows(
+        admin_engine,
+        "SELECT kind, subject, created_by, source, reason FROM migration.planning_overrides"
+        " WHERE engagement_id = :e AND revoked_at IS NULL ORDER BY kind",
+        e=engagement.tenant.engagement_id,
+    )
+    assert [(o["kind"], o["subject"]) for o in stored] == [
+        ("lock", kept_asset),
+        ("six_r", some_asset),
+        ("wave_dates", "1"),
+    ]
+    assert {(o["created_by"], o["source"], o["reason"]) for o in stored} == {
+        ("bob", "review", "steering committee")
+    }
+    kept = rows(
+        admin_engine,
+        "SELECT six_r_decided_by, six_r_locked FROM migration.assets"
+        " WHERE master_flow_id = :m AND asset_name = :a",
+        m=master,
+        a=kept_asset,
+    )
+    assert kept == [{"six_r_decided_by": "user", "six_r_locked": True}]
+    first_wave = rows(
+        admin_engine,
+        "SELECT planned_start FROM migration.migration_waves WHERE master_flow_id = :m AND number = 1",
+        m=master,
+    )
+    assert [str(w["planned_start"]) for w in first_wave] == ["2027-02-01"]
     approvals = rows(
         admin_engine,
         "SELECT DISTINCT metrics->'cutover_approval'->>'approver' AS approver FROM migration.migration_waves"
@@ -79,9 +117,12 @@ def test_review_pauses_for_mappings_6r_and_cutover_and_applies_the_answers(
         "SELECT actor, action FROM migration.security_audit_logs WHERE engagement_id = :e",
         e=engagement.tenant.engagement_id,
     )
-    assert {("alice", "mapping_override"), ("alice", "mapping_confirmed"), ("bob", "six_r_override")} <= {
-        (a["actor"], a["action"]) for a in audit
-    }
+    assert {
+        ("alice", "mapping_override"),
+        ("alice", "mapping_confirmed"),
+        ("bob", "override_set"),
+        ("bob", "six_r_override"),
+    } <= {(a["actor"], a["action"]) for a in audit}
 
     # A refused cutover rolls the execution phase back, and the master run says why.
     rerun = deployed_server.trigger(
