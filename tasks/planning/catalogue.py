@@ -74,8 +74,7 @@ def offer(provider: str, region: str | None = None, folder: Path = CATALOGUE_DIR
     chosen = region or providers[provider]["default_region"]
     if chosen not in regions:
         raise ValueError(
-            f"provider {provider!r} has no region {chosen!r} in the catalogue; "
-            f"regions: {sorted(regions)}"
+            f"provider {provider!r} has no region {chosen!r} in the catalogue; regions: {sorted(regions)}"
         )
     sizes = compute[(compute["provider"] == provider) & (compute["region"] == chosen)]
     disks = storage[storage["provider"] == provider].copy()
