@@ -228,3 +228,29 @@ def test_parallel_waves_add_up_in_their_shared_weeks_and_overflow_is_flagged() -
         capacity(model, {"architect": 40})
     with pytest.raises(ValueError, match="positive"):
         capacity(model, {"dba": 0})
+
+
+def test_the_planning_gate_refuses_a_moving_asset_without_a_priced_target() -> None:
+    """The GX suite expectations/planning.json on what the gate query returns for moving assets."""
+    from tasks.quality import validate_frame
+
+    plan = cost_plan(
+        assets(
+            cpu_cores=[2, 4], memory_gb=[8, 16], storage_gb=[50, 80], six_r_strategy=["rehost", "replatform"]
+        ),
+        "azure",
+        None,
+        None,
+    )
+    sized = plan["sized"].assign(
+        asset_name=["a", "b"],
+        six_r_strategy=["rehost", "replatform"],
+        estimated_migration_effort_hours=[6.0, 16.0],
+    )
+    assert validate_frame("planning", sized)["success"]
+    unpriced = sized.assign(estimated_monthly_cost=[78.0, None])
+    result = validate_frame("planning", unpriced)
+    assert not result["success"]
+    failed = {(r["expectation"], r["column"]) for r in result["results"] if not r["success"]}
+    assert failed == {("expect_column_values_to_not_be_null", "estimated_monthly_cost")}
+    assert not validate_frame("planning", sized.assign(target_storage_type=[None, "Standard SSD"]))["success"]
