@@ -158,12 +158,13 @@ def schedule_waves(
 ) -> list[WaveDates]:
     """Date ``waves`` ((number, 6R strategies of its assets)) from ``start``, ``max_parallel`` at a time.
 
-    Waves go in number order, each into the lane that frees first (a gap after the lane's last wave);
-    a wave in ``after`` (wave -> earlier waves it depends on) starts no sooner than the day after the
-    latest of their cutovers. If its cutover would touch a blackout, the wave starts later so the
-    cutover begins the day after that blackout; this repeats while another blackout is in the way, and
-    each blackout can push a wave at most once because the cutover only moves forward. One loop step per
-    wave (thousands at most), never per asset.
+    Waves go in number order, each into the lane that frees first (a gap after the lane's last wave).
+    A wave in ``after`` (wave -> earlier waves it depends on) cuts over no sooner than the day after the
+    latest of their cutovers: it starts later if needed, and may otherwise overlap them, which keeps
+    the time a dependency spans on-premises and cloud short. If its cutover would touch a blackout, the
+    wave starts later so the cutover begins the day after that blackout; this repeats while another
+    blackout is in the way, and each blackout can push a wave at most once because the cutover only
+    moves forward. One loop step per wave (thousands at most), never per asset.
     """
     if max_parallel < 1:
         raise ValueError(f"max_parallel_waves must be at least 1, got {max_parallel}")
@@ -175,10 +176,11 @@ def schedule_waves(
     for number, strategies in sorted(waves, key=lambda w: w[0]):
         days = wave_days(strategies)
         lane_free = heapq.heappop(lanes)
-        waited = tuple(sorted(p for p in depends.get(number, ()) if p in cutover_end))
-        earliest = max([lane_free, *(cutover_end[p] + DAY for p in waited)])
-        cutover = next(m for m in milestone_dates(earliest, earliest + (days - 1) * DAY) if m[0] == CUTOVER)
-        offset, length = (cutover[1] - earliest).days, (cutover[2] - cutover[1]).days
+        cutover = next(m for m in milestone_dates(lane_free, lane_free + (days - 1) * DAY) if m[0] == CUTOVER)
+        offset, length = (cutover[1] - lane_free).days, (cutover[2] - cutover[1]).days
+        # Its cutover starts the day after the last cutover of the earlier waves it depends on.
+        bound = {p: cutover_end[p] + DAY - offset * DAY for p in depends.get(number, ()) if p in cutover_end}
+        earliest = max([lane_free, *bound.values()])
         begin, reasons = _clear_of_blackouts(earliest, offset, length, ordered)
         end = begin + (days - 1) * DAY
         when = WaveDates(
@@ -189,7 +191,7 @@ def schedule_waves(
             cutover_end=begin + (offset + length) * DAY,
             delay_days=(begin - earliest).days,
             delayed_by=tuple(reasons),
-            waited_for=tuple(p for p in waited if cutover_end[p] + DAY > lane_free),
+            waited_for=tuple(sorted(p for p, day in bound.items() if day > lane_free)),
         )
         out.append(when)
         cutover_end[number] = when.cutover_end

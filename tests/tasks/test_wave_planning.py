@@ -372,7 +372,7 @@ def test_back_to_back_blackouts_push_a_cutover_past_both() -> None:
         assert not b.overlaps(held.cutover_start, held.cutover_end)
 
 
-def test_parallel_waves_share_lanes_and_a_dependent_wave_waits_for_its_dependency_cutover() -> None:
+def test_parallel_waves_share_lanes_and_a_dependent_wave_cuts_over_after_its_dependency() -> None:
     """Three lanes: waves 1-3 start together, 4 takes the first lane to free up; 5 depends on 4."""
     waves = [
         (1, ["rehost"] * 10),
@@ -387,8 +387,10 @@ def test_parallel_waves_share_lanes_and_a_dependent_wave_waits_for_its_dependenc
     assert [dates[n].start for n in (1, 2, 3)] == [MONDAY] * 3
     first_free = min(dates[n].end for n in (1, 2, 3)) + dt.timedelta(days=3)
     assert dates[4].start == first_free
-    # Wave 5 had a free lane at the same time as 4 but waits for 4's cutover.
-    assert dates[5].start == dates[4].cutover_end + dt.timedelta(days=1) > first_free
+    # Wave 5 had a free lane at the same time as 4; same length, so the same cutover day: it starts later,
+    # just enough to cut over the day after 4 has, and overlaps 4 otherwise.
+    assert dates[5].cutover_start == dates[4].cutover_end + dt.timedelta(days=1)
+    assert first_free < dates[5].start < dates[4].end
     assert dates[5].waited_for == (4,) and dates[4].waited_for == ()
     frame = roadmap_frame(list(dates.values()))
     assert list(frame.columns[:3]) == ["number", "start", "end"] and len(frame) == 5
