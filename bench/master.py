@@ -44,6 +44,7 @@ class RunFigures:
     phase_seconds: dict[str, float]
     task_runs: int
     peak_rss_mib: float
+    roadmap_end: str = ""
 
 
 def peak_rss_mib() -> float:
@@ -79,7 +80,7 @@ def _task_runs(master_flow_id: uuid.UUID) -> int:
                 return total
 
 
-def run_once(n_assets: int, deps_per_asset: float, workdir: Path) -> RunFigures:
+def run_once(n_assets: int, deps_per_asset: float, workdir: Path, max_parallel_waves: int = 20) -> RunFigures:
     inventory, dependencies = write_inventory(
         workdir / str(n_assets), n_assets, seed=42, dependencies_per_asset=deps_per_asset
     )
@@ -91,6 +92,7 @@ def run_once(n_assets: int, deps_per_asset: float, workdir: Path) -> RunFigures:
         inventory=str(inventory),
         dependencies=[str(dependencies)],
         max_wave_size=50,
+        max_parallel_waves=max_parallel_waves,
         start_date="2027-01-04",
         as_of="2026-11-01",
         return_state=True,
@@ -106,7 +108,18 @@ def run_once(n_assets: int, deps_per_asset: float, workdir: Path) -> RunFigures:
         phase_seconds=_phase_seconds(master_flow_id),
         task_runs=_task_runs(master_flow_id),
         peak_rss_mib=peak_rss_mib(),
+        roadmap_end=_roadmap_end(master_flow_id),
     )
+
+
+def _roadmap_end(master_flow_id: uuid.UUID) -> str:
+    """The last wave's end date: at 100k the roadmap must end within a few years of the start."""
+    with get_admin_engine().connect() as conn:
+        end = conn.scalar(
+            text("SELECT max(planned_end) FROM migration.migration_waves WHERE master_flow_id = :m"),
+            {"m": master_flow_id},
+        )
+    return str(end)
 
 
 def report(figures: list[RunFigures]) -> str:
@@ -135,14 +148,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--deps-per-asset", type=float, default=3.0)
+    parser.add_argument("--max-parallel-waves", type=int, default=20)
     args = parser.parse_args()
     upgrade()
     figures: list[RunFigures] = []
     with tempfile.TemporaryDirectory(prefix="mfactory-bench-") as tmp:
         for n in sorted(args.assets):
-            figures.append(run_once(n, args.deps_per_asset, Path(tmp)))
+            figures.append(run_once(n, args.deps_per_asset, Path(tmp), args.max_parallel_waves))
             last = figures[-1]
-            print(f"{n:,} assets: {last.total_seconds:.1f} s, {last.task_runs} task runs", flush=True)
+            print(
+                f"{n:,} assets: {last.total_seconds:.1f} s, {last.task_runs} task runs, "
+                f"roadmap ends {last.roadmap_end}",
+                flush=True,
+            )
     print(report(figures))
 
 

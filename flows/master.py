@@ -21,6 +21,7 @@ from mfactory.locations import local_copy
 from tasks.artifacts.keys import artifact_key
 from tasks.phase_runner import ROLLED_BACK
 from tasks.phases import PHASES
+from tasks.planning.catalogue import offer
 
 
 @flow(name="migration-master")
@@ -46,6 +47,11 @@ def master_flow(
     wave_pins: dict[str, int] | None = None,
     six_r_rules: str | dict[str, Any] | None = None,
     questionnaire: str | dict[str, Any] | None = None,
+    max_parallel_waves: int = 3,
+    provider: str = "aws",
+    region: str | None = None,
+    headroom: float | None = None,
+    team_capacity: dict[str, float] | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Run the chosen phases (default: all five) for one engagement, each as a subflow.
 
@@ -58,11 +64,14 @@ def master_flow(
     With ``review`` the run pauses for a human (Prefect UI form or API) on low-confidence column
     mappings, on the 6R editor and before cutover; without it, answers given here up front
     (``mapping_overrides``, ``six_r_overrides``, ``user``) are applied and the run goes straight through.
+    Planning: ``provider``/``region``/``headroom`` choose the right-sizing target (catalogue defaults when
+    unset), ``team_capacity`` ({role: hours a week}) the team; ``max_parallel_waves`` run at once.
     """
     chosen = [p for p in PHASES if p in (phases or PHASES)]
     unknown = set(phases or []) - set(PHASES)
     if unknown:
         raise ValueError(f"unknown phase(s) {sorted(unknown)}; phases are {list(PHASES)}")
+    offer(provider, region)  # an unknown target provider/region fails here, before any phase runs
     master_flow_id = uuid.UUID(str(flow_run.id))
     with tenant_session(None) as session:
         tenant = ensure_tenant(session=session, client=client, engagement=engagement)
@@ -87,6 +96,11 @@ def master_flow(
         "wave_pins": wave_pins or {},
         "six_r_rules": six_r_rules,
         "questionnaire": questionnaire,
+        "max_parallel_waves": max_parallel_waves,
+        "provider": provider,
+        "region": region,
+        "headroom": headroom,
+        "team_capacity": team_capacity or {},
     }
     with engagement_lock(tenant.engagement_id) as acquired:
         if not acquired:

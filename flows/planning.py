@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flows.phase_flow import phase_flow
 from tasks.phases import PLANNING
-from tasks.planning.schedule import overview_step, resource_step, timeline_step
+from tasks.planning.resource import resource_step
+from tasks.planning.schedule import overview_step, timeline_step
 from tasks.planning.target import target_step
 
 STEPS = (overview_step, timeline_step, resource_step, target_step)

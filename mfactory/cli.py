@@ -108,6 +108,15 @@ def run(
         list[str] | None, typer.Option(help="Keep an asset in a wave: ASSET=WAVE; repeatable.")
     ] = None,
     user: Annotated[str | None, typer.Option(help="Who gives these answers (audit trail).")] = None,
+    max_parallel_waves: Annotated[int, typer.Option(min=1, help="Most waves running at once.")] = 3,
+    provider: Annotated[str, typer.Option(help="Right-sizing target: aws, azure or gcp.")] = "aws",
+    region: Annotated[str | None, typer.Option(help="Target region (default: the provider's).")] = None,
+    headroom: Annotated[
+        float | None, typer.Option(min=0, help="Headroom over p95 utilisation, e.g. 0.2 (default 0.2).")
+    ] = None,
+    capacity: Annotated[
+        list[str] | None, typer.Option(help="Team hours a week per role ROLE=HOURS; repeatable.")
+    ] = None,
 ) -> None:
     """Run the master flow for one engagement (without --inventory: its registered sources)."""
     if review and not os.environ.get("PREFECT_API_URL"):
@@ -126,7 +135,20 @@ def run(
         six_r_overrides=_pairs(six_r, "--six-r"),
         wave_pins=_wave_numbers(_pairs(pin, "--pin")),
         user=user,
+        max_parallel_waves=max_parallel_waves,
+        provider=provider,
+        region=region,
+        headroom=headroom,
+        team_capacity=_hours(_pairs(capacity, "--capacity")),
     )
+
+
+def _hours(pairs: dict[str, str]) -> dict[str, float]:
+    try:
+        return {role: float(hours) for role, hours in pairs.items()}
+    except ValueError:
+        typer.echo(f"error: --capacity needs ROLE=HOURS with a number of hours, got {pairs}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def _wave_numbers(pins: dict[str, str]) -> dict[str, int]:

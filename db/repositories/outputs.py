@@ -22,8 +22,9 @@ GATE_QUERIES: dict[str, str] = {
           FROM migration.assets a LEFT JOIN migration.migration_waves w ON w.id = a.wave_id
          WHERE a.master_flow_id = :m""",
     "planning": """
-        SELECT id, asset_name, six_r_strategy, target_instance_type, target_vcpu, target_memory_gb,
-               estimated_monthly_cost, estimated_migration_effort_hours
+        SELECT id, asset_name, six_r_strategy, target_provider, target_region, target_instance_type,
+               target_vcpu, target_memory_gb, target_storage_type, estimated_monthly_cost,
+               estimated_migration_effort_hours
           FROM migration.assets WHERE master_flow_id = :m AND six_r_strategy NOT IN ('retire', 'retain')""",
     "execution": """
         SELECT w.number AS wave_number, w.status, jsonb_array_length(w.metrics -> 'runbook') AS runbook_steps,

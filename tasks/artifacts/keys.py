@@ -25,6 +25,8 @@ WAVES = "waves"
 ROADMAP = "roadmap"
 TIMELINE = "timeline"
 CANDIDATES = "candidates"
+COSTS = "costs"
+RESOURCE = "resource"
 
 
 def artifact_key(phase: str, what: str, engagement_id: uuid.UUID) -> str:

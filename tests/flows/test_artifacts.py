@@ -40,6 +40,8 @@ EXPECTED = {
     ("planning", "summary"): "markdown",
     ("planning", "waves"): "table",
     ("planning", "timeline"): "markdown",
+    ("planning", "costs"): "table",
+    ("planning", "resource"): "table",
     ("execution", "summary"): "markdown",
     ("modernization", "summary"): "markdown",
     ("modernization", "candidates"): "table",
@@ -170,6 +172,19 @@ def test_every_phase_publishes_its_artifacts_under_stable_keys(
     waves = count("SELECT count(*) AS n FROM migration.migration_waves WHERE master_flow_id = :m")
     assert len(_table(latest["assessment", "waves"])) == waves == len(_table(latest["planning", "waves"]))
     assert f"One bar per wave ({waves} dated waves)" in str(latest["assessment", "roadmap"].data)
+    costs = _table(latest["planning", "costs"])
+    assert len(costs) == waves and all(r["to_be_monthly_usd"] >= 0 for r in costs)
+    in_waves = rows(
+        admin_engine,
+        "SELECT sum(estimated_monthly_cost) AS usd FROM migration.assets"
+        " WHERE master_flow_id = :m AND wave_id IS NOT NULL AND six_r_strategy NOT IN ('retire', 'retain')",
+        m=first,
+    )[0]["usd"]
+    cloud = sum(r["compute_monthly_usd"] + r["storage_monthly_usd"] for r in costs)
+    assert in_waves > 0 and abs(cloud - float(in_waves)) < 0.01 * len(costs) + 0.01
+    weekly = _table(latest["planning", "resource"])
+    assert weekly and {"week", "migration_engineer", "dba", "app_tester", "project_manager"} <= set(weekly[0])
+    assert "TCO a month: as-is" in str(latest["planning", "summary"].data)
     candidates = count(
         "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m"
         " AND custom_attributes ? 'modernization'"

@@ -69,8 +69,70 @@ def test_run_applies_mapping_and_six_r_answers_given_on_the_command_line(
     assert learned == [{"pattern_value": None, "insight_type": "corrected", "who": "erin"}]
 
 
-@pytest.mark.parametrize("bad", [["--six-r", "no-equals-sign"], ["--map", "=field"], ["--pin", "web01=zero"]])
+@pytest.mark.parametrize(
+    "bad",
+    [["--six-r", "no-equals-sign"], ["--map", "=field"], ["--pin", "web01=zero"], ["--capacity", "dba=lots"]],
+)
 def test_run_refuses_malformed_answers_before_doing_anything(bad: list[str]) -> None:
     result = CliRunner().invoke(app, ["run", "--client", "c", "--engagement", "e", *bad])
     assert result.exit_code == 2
-    assert "expected NAME=VALUE" in result.output or "wave number" in result.output
+    assert any(m in result.output for m in ("expected NAME=VALUE", "wave number", "ROLE=HOURS"))
+
+
+def test_run_plans_on_the_chosen_provider_region_headroom_team_and_parallel_waves(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    engagement = new_engagement()
+    result = CliRunner().invoke(
+        app,
+        [
+            "run", "--client", engagement.client, "--engagement", engagement.name,
+            "--inventory", str(SAMPLE_INVENTORY), "--dependencies", str(SAMPLE_DEPENDENCIES),
+            "--phases", "discovery", "--phases", "assessment", "--phases", "planning",
+            "--provider", "gcp", "--region", "europe-west1", "--headroom", "0.3",
+            "--capacity", "dba=10", "--max-parallel-waves", "2",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    master = uuid.UUID(result.output.split("master flow id: ")[1].split()[0])
+    targets = rows(
+        admin_engine,
+        "SELECT DISTINCT target_provider, target_region FROM migration.assets"
+        " WHERE master_flow_id = :m AND target_instance_type IS NOT NULL",
+        m=master,
+    )
+    assert targets == [{"target_provider": "gcp", "target_region": "europe-west1"}]
+    metrics = {
+        r["name"]: r["metrics"]
+        for r in rows(
+            admin_engine,
+            "SELECT s.name, s.metrics FROM migration.phase_steps s JOIN migration.phase_flows p"
+            " ON p.id = s.phase_flow_id WHERE p.master_flow_id = :m",
+            m=master,
+        )
+    }
+    assert metrics["target"]["headroom"] == 0.3 and metrics["target"]["region"] == "europe-west1"
+    assert metrics["resource"]["team_capacity"]["dba"] == 10.0
+    assert metrics["roadmap"]["max_parallel_waves"] == 2 and metrics["roadmap"]["most_waves_at_once"] <= 2
+
+
+def test_run_with_an_unknown_target_region_fails_before_any_phase(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    engagement = new_engagement()
+    result = CliRunner().invoke(
+        app,
+        [
+            "run", "--client", engagement.client, "--engagement", engagement.name,
+            "--inventory", str(SAMPLE_INVENTORY), "--provider", "azure", "--region", "us-east-1",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "no region 'us-east-1'" in result.output
+    phases = rows(
+        admin_engine,
+        "SELECT count(*) AS n FROM migration.phase_flows p JOIN migration.master_flows m"
+        " ON m.id = p.master_flow_id WHERE m.engagement_id = :e",
+        e=engagement.tenant.engagement_id,
+    )
+    assert phases == [{"n": 0}]

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+import pytest
 from prefect import get_client
 from sqlalchemy import Engine
 
@@ -73,6 +74,66 @@ def test_all_five_phases_are_children_of_the_master_with_every_step_completed(
         m=master_id,
     )
     assert unassessed[0]["n"] == 0
+    _assert_planning(admin_engine, master_id)
+
+
+def _assert_planning(admin_engine: Engine, master_id: uuid.UUID) -> None:
+    """Every moving asset has a priced target; TCO, weekly load and the parallel roadmap are measured."""
+    targets = rows(
+        admin_engine,
+        "SELECT six_r_strategy, target_provider, target_region, target_instance_type, target_storage_type,"
+        " estimated_monthly_cost, estimated_migration_effort_hours"
+        " FROM migration.assets WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    moving = [t for t in targets if t["six_r_strategy"] not in ("retire", "retain")]
+    assert moving and all(
+        t["target_provider"] == "aws"
+        and t["target_region"] == "us-east-1"
+        and t["target_instance_type"]
+        and t["target_storage_type"]
+        and t["estimated_monthly_cost"] > 0
+        for t in moving
+    )
+    assert all(t["target_instance_type"] is None for t in targets if t not in moving)
+    assert all(t["estimated_migration_effort_hours"] > 0 for t in targets)
+    steps = {
+        r["name"]: r["metrics"]
+        for r in rows(
+            admin_engine,
+            "SELECT s.name, s.metrics FROM migration.phase_steps s JOIN migration.phase_flows p"
+            " ON p.id = s.phase_flow_id WHERE p.master_flow_id = :m AND p.phase IN ('planning', 'assessment')"
+            " AND s.name IN ('target', 'resource', 'roadmap')",
+            m=master_id,
+        )
+    }
+    target = steps["target"]
+    assert target["price_date"] == "2026-11-01" and target["sized"] == len(moving)
+    assert target["monthly_run_rate_usd"] == pytest.approx(
+        sum(t["estimated_monthly_cost"] for t in moving), abs=0.05
+    )
+    assert target["as_is_monthly_usd"] > 0 and target["to_be_monthly_usd"] > 0
+    assert target["savings_monthly_usd"] == pytest.approx(
+        target["as_is_monthly_usd"] - target["to_be_monthly_usd"], abs=0.05
+    )
+    assert target["as_is_imported"] + target["as_is_estimated"] == len(targets)
+    resource = steps["resource"]
+    assert set(resource["effort_by_role"]) == {"migration_engineer", "dba", "app_tester", "project_manager"}
+    assert sum(resource["effort_by_role"].values()) == pytest.approx(resource["effort_hours"], rel=0.01)
+    roadmap = steps["roadmap"]
+    assert roadmap["max_parallel_waves"] == 3 and 1 <= roadmap["most_waves_at_once"] <= 3
+    waves = rows(
+        admin_engine,
+        "SELECT metrics -> 'run_rate' AS run_rate, metrics -> 'effort_by_role' AS by_role"
+        " FROM migration.migration_waves WHERE master_flow_id = :m",
+        m=master_id,
+    )
+    # The weekly load spreads exactly the hours of the assets in waves over the weeks.
+    assert sum(w["migration_engineer"] for w in resource["weekly"]) == pytest.approx(
+        sum(w["by_role"]["migration_engineer"] for w in waves), abs=1.0
+    )
+    in_waves = sum(w["run_rate"]["to_be_monthly_usd"] for w in waves if w["run_rate"])
+    assert 0 < in_waves <= target["to_be_monthly_usd"] + 0.05
 
 
 def test_cascade_rollback_of_discovery_restores_the_state_before_the_run(

@@ -19,7 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.assessment.roadmap import Blackout, milestones, parse_blackouts, schedule_waves, wave_days
+from tasks.assessment.roadmap import (
+    Blackout,
+    milestones,
+    parse_blackouts,
+    predecessors,
+    roadmap_frame,
+    schedule_waves,
+    wave_days,
+)
 from tasks.assessment.wave_planner import (
     APPLICATION_CYCLE,
     CRITICALITY_RANK,
@@ -325,10 +333,12 @@ MONDAY = dt.date(2026, 1, 5)
 
 def test_waves_are_dated_back_to_back_by_size_and_strategy_mix() -> None:
     dates = schedule_waves([(1, ["rehost"] * 4), (2, ["refactor"] * 10)], MONDAY)
-    assert wave_days(["rehost"] * 4) == 5 and wave_days(["refactor"] * 10) == 20
+    # Setup 3 days + asset days / 5 at once, at least 5: 3 + 4 x 0.5 / 5 -> 5; 3 + 10 x 2 / 5 = 7.
+    assert wave_days(["rehost"] * 4) == 5 and wave_days(["refactor"] * 10) == 7
+    assert wave_days(["rehost"] * 50) == 8 and wave_days(["refactor"] * 50) == 23
     assert (dates[0].start, dates[0].end) == (MONDAY, MONDAY + dt.timedelta(days=4))
     assert dates[1].start == dates[0].end + dt.timedelta(days=3)
-    assert (dates[1].end - dates[1].start).days + 1 == 20
+    assert (dates[1].end - dates[1].start).days + 1 == 7
     assert all(d.delay_days == 0 for d in dates)
 
 
@@ -360,6 +370,51 @@ def test_back_to_back_blackouts_push_a_cutover_past_both() -> None:
     assert held.delayed_by == ("release", "audit")
     for b in (first_freeze, second):
         assert not b.overlaps(held.cutover_start, held.cutover_end)
+
+
+def test_parallel_waves_share_lanes_and_a_dependent_wave_cuts_over_after_its_dependency() -> None:
+    """Three lanes: waves 1-3 start together, 4 takes the first lane to free up; 5 depends on 4."""
+    waves = [
+        (1, ["rehost"] * 10),
+        (2, ["refactor"] * 20),
+        (3, ["rehost"] * 4),
+        (4, ["rehost"]),
+        (5, ["rehost"]),
+    ]
+    after = predecessors([(5, 4), (2, 2)])
+    assert after == {5: {4}}, "links go to the later wave; a wave's link to itself is no order"
+    dates = {d.number: d for d in schedule_waves(waves, MONDAY, max_parallel=3, after=after)}
+    assert [dates[n].start for n in (1, 2, 3)] == [MONDAY] * 3
+    first_free = min(dates[n].end for n in (1, 2, 3)) + dt.timedelta(days=3)
+    assert dates[4].start == first_free
+    # Wave 5 had a free lane at the same time as 4; same length, so the same cutover day: it starts later,
+    # just enough to cut over the day after 4 has, and overlaps 4 otherwise.
+    assert dates[5].cutover_start == dates[4].cutover_end + dt.timedelta(days=1)
+    assert first_free < dates[5].start < dates[4].end
+    assert dates[5].waited_for == (4,) and dates[4].waited_for == ()
+    frame = roadmap_frame(list(dates.values()))
+    assert list(frame.columns[:3]) == ["number", "start", "end"] and len(frame) == 5
+
+
+def test_a_blackout_holds_one_parallel_wave_and_not_the_others() -> None:
+    free = schedule_waves([(1, ["rehost"] * 10), (2, ["refactor"] * 50)], MONDAY, max_parallel=2)
+    assert free[0].start == free[1].start == MONDAY and free[0].cutover_start != free[1].cutover_start
+    freeze = Blackout(free[0].cutover_start, free[0].cutover_end, "release")
+    assert not freeze.overlaps(free[1].cutover_start, free[1].cutover_end)
+    held = schedule_waves([(1, ["rehost"] * 10), (2, ["refactor"] * 50)], MONDAY, [freeze], max_parallel=2)
+    assert held[0].cutover_start == freeze.end + dt.timedelta(days=1) and held[0].delayed_by == ("release",)
+    assert held[1] == free[1], "the other lane's wave is untouched"
+    with pytest.raises(ValueError, match="at least 1"):
+        schedule_waves([(1, ["rehost"])], MONDAY, max_parallel=0)
+
+
+def test_a_hundred_thousand_assets_in_parallel_waves_end_within_a_few_years() -> None:
+    """2,000 waves of 50 (the 100k benchmark) at 20 at once finish in under 4 years, not centuries."""
+    mix = ["rehost"] * 30 + ["replatform"] * 15 + ["refactor"] * 5
+    dates = schedule_waves([(n, mix) for n in range(1, 2001)], MONDAY, max_parallel=20)
+    assert max(d.end for d in dates) < MONDAY + dt.timedelta(days=4 * 365)
+    sequential = schedule_waves([(n, mix) for n in range(1, 101)], MONDAY)
+    assert max(d.end for d in sequential) > max(d.end for d in dates[:100])
 
 
 def test_blackouts_are_parsed_and_checked() -> None:
