@@ -1,117 +1,88 @@
-"""Turn mapped string columns into typed canonical values, column by column (vectorised).
+"""Step 3 - Data Cleansing: mapped string columns into typed, normalised canonical values, by rules.
 
-A bad cell (``"abc"`` as cores) is dropped to NULL and reported; a row that cannot be an
-asset at all (no name of any kind) is rejected and reported. Both go to the errors file
-with file row, column, value and reason; every other row goes on.
+The rules (trimming, null tokens, vocabularies, units, OS names, IP/MAC/FQDN validation,
+environment inference) are data in ``mfactory/data/cleansing_rules.yaml``, applied to whole
+columns (tasks/discovery/cleansing/); each counts the values it changed, and the counts are the
+step's metrics. A bad cell (``"abc"`` as cores, ``999.1.1.1`` as IP) is dropped to NULL and
+reported; a row that cannot be an asset at all (no name of any kind) is rejected and reported.
+Both go to the errors file with file row, column, value and reason; every other row goes on.
+The cleansed rows of the run then pass one Great Expectations gate (expectations/cleansed.json):
+a failure fails the step, and with it the phase, before any asset is written.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import DataImport
-from db.models.assets import SIX_R
 from db.repositories.imports import load_problems, mark_problems
-from mfactory.canonical import canonical_fields
+from mfactory.canonical import canonical_fields, normalise_header
 from tasks.discovery.asset_sheets import is_asset_sheet, sheet_frame
 from tasks.discovery.attribute_mapping import ColumnMapping, stored_mappings
+from tasks.discovery.cleansing.environment import infer_environment, tag_values
+from tasks.discovery.cleansing.network import fqdns, ip_addresses, mac_addresses
+from tasks.discovery.cleansing.numbers import numbers, percent_signs, sizes_in_gib
+from tasks.discovery.cleansing.os_names import families_of, normalise_os
+from tasks.discovery.cleansing.rules import CleansingRules, cleansing_rules
+from tasks.discovery.cleansing.text import apply_vocabulary, drop_null_tokens, trim
 from tasks.discovery.errors_file import errors_file_path, write_errors_file
 from tasks.discovery.imports_of_run import INVENTORY, run_imports
 from tasks.discovery.mapping_review import apply_mapping_answers
 from tasks.phases import DISCOVERY, PhaseContext
+from tasks.quality import QualityGateFailed, validate_frame
 from tasks.steps import step_task
 
 VALUE_DROPPED = "value_dropped"
 ROW_REJECTED = "row_rejected"
-
-ASSET_TYPE_WORDS = {
-    "virtual_machine": ("vm", "virtual", "virtual_machine", "virtual machine", "guest"),
-    "server": ("server", "physical", "host", "baremetal", "bare metal"),
-    "database": ("database", "db", "dbms", "sql"),
-    "application": ("application", "app", "service", "software"),
-    "network_device": ("network", "router", "switch", "firewall"),
-    "storage": ("storage", "san", "nas"),
-    "container": ("container", "pod", "kubernetes"),
-    "load_balancer": ("load_balancer", "load balancer", "lb"),
+GATE_SUITE = "cleansed"
+#: Columns the cleansed gate looks at (expectations/cleansed.json); absent ones are validated as empty.
+GATE_COLUMNS = {
+    "asset_name": object,
+    "asset_type": object,
+    "environment": object,
+    "os_family": object,
+    "power_state": object,
+    "business_criticality": object,
+    "ip_address": object,
+    "mac_address": object,
+    "fqdn": object,
+    "cpu_cores": float,
+    "memory_gb": float,
+    "storage_gb": float,
 }
-ENVIRONMENT_WORDS = {
-    "production": ("prod", "production", "prd", "live", "p"),
-    "staging": ("staging", "stage", "stg", "preprod", "pre-prod"),
-    "test": ("test", "tst", "qa", "uat", "testing"),
-    "development": ("dev", "development", "develop", "sandbox"),
-    "dr": ("dr", "disaster recovery", "disaster_recovery"),
-}
-CRITICALITY_WORDS = {
-    "low": ("low", "4", "tier 4", "tier4"),
-    "medium": ("medium", "med", "moderate", "3", "tier 3", "tier3"),
-    "high": ("high", "2", "tier 2", "tier2"),
-    "critical": ("critical", "mission critical", "1", "tier 1", "tier1", "very high"),
-}
-POWER_WORDS = {
-    "on": ("on", "poweredon", "powered on", "running", "up", "active"),
-    "off": ("off", "poweredoff", "powered off", "stopped", "down", "deallocated"),
-    "suspended": ("suspended", "paused"),
-}
-SIX_R_WORDS = {s: (s,) for s in SIX_R} | {"rehost": ("rehost", "lift and shift", "lift-and-shift")}
-OS_FAMILY_PATTERNS = (
-    ("windows", r"windows"),
-    ("linux", r"linux|ubuntu|red ?hat|rhel|centos|suse|sles|debian|oracle linux|amazon linux|rocky|alma"),
-    ("unix", r"aix|solaris|hp-?ux|sunos|bsd"),
+#: Rules counted on every run, also when they changed nothing (a zero is a result too).
+COUNTED_RULES = (
+    "trim",
+    "null_tokens",
+    "percent_sign",
+    "number_invalid",
+    "date_invalid",
+    "os_normalise",
+    "os_version_derived",
+    "os_family_derived",
+    "ip_invalid",
+    "ip_list",
+    "mac_normalise",
+    "mac_invalid",
+    "fqdn_normalise",
+    "fqdn_invalid",
+    "environment_inferred",
 )
-# Size fields are in GiB ("GB" in field names); a column whose unit is known converts from it.
-# MB and MiB convert alike: vendors write "MB" for binary megabytes (RVTools did until 4.x).
-SIZE_TO_GIB = {
-    "KB": 1 / 1024**2,
-    "KiB": 1 / 1024**2,
-    "MB": 1 / 1024,
-    "MiB": 1 / 1024,
-    "GB": 1.0,
-    "GiB": 1.0,
-    "TB": 1024.0,
-    "TiB": 1024.0,
-}
-_NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)\s*%?\s*$")
-_SIZE_WITH_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+))\s*([KMGT]I?B)\s*$", re.IGNORECASE)
-_UNIT_BY_UPPER = {unit.upper(): factor for unit, factor in SIZE_TO_GIB.items()}
+_TAG_PAIR = re.compile(r"^([^:=]+?)\s*[:=]\s*(.*)$")
 
 
 @dataclass(frozen=True)
 class Cleansed:
     assets: pd.DataFrame  # canonical columns + row_number, sheet_name, custom_attributes
     problems: pd.DataFrame  # row_number, sheet_name, column, value, reason, severity
-
-
-def _vocabulary(values: pd.Series, words: dict[str, tuple[str, ...]]) -> pd.Series:
-    lookup = {w: key for key, synonyms in words.items() for w in synonyms} | {k: k for k in words}
-    return values.str.strip().str.lower().map(lookup)
-
-
-def _numbers(values: pd.Series) -> pd.Series:
-    cleaned = values.str.strip().str.rstrip("%").str.replace(",", ".", regex=False)
-    return pd.to_numeric(cleaned.where(values.str.match(_NUMBER)), errors="coerce")
-
-
-def _sizes_in_gib(values: pd.Series, column_factor: float) -> pd.Series:
-    """Sizes in GiB: a value that states its own unit ("4096 MB", "8GiB", "1 TB") converts by it,
-    a bare number by the column's unit.
-
-    Columns pasted together from several exports mix units; without this, every value with a unit
-    was dropped as "not a number" (reported, but lost for planning).
-    """
-    parts = values.str.extract(_SIZE_WITH_UNIT)
-    stated = pd.to_numeric(parts[0].str.replace(",", ".", regex=False), errors="coerce")
-    stated = stated * parts[1].str.upper().map(_UNIT_BY_UPPER).astype(float)
-    return stated.combine_first(_numbers(values) * column_factor)
-
-
-_TAG_PAIR = re.compile(r"^([^:=]+?)\s*[:=]\s*(.*)$")
+    counts: dict[str, int] = field(default_factory=dict)  # values changed, per rule
 
 
 def parse_tags(text: str) -> dict[str, str] | None:
@@ -129,18 +100,17 @@ def parse_tags(text: str) -> dict[str, str] | None:
 
 
 def _tags(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: parse_tags(v) if v else None)
+    return values.map(lambda v: parse_tags(v) if v else None).astype(object)
 
 
-def derive_os_family(os_name: pd.Series) -> pd.Series:
-    lowered = os_name.fillna("").str.lower()
-    family = pd.Series(None, index=os_name.index, dtype=object)
-    for name, pattern in reversed(OS_FAMILY_PATTERNS):
-        family = family.mask(lowered.str.contains(pattern, regex=True), name)
-    return family.where(os_name.notna() | family.notna())
+def derive_os_family(os_name: pd.Series, rules: CleansingRules | None = None) -> pd.Series:
+    """os_family of each OS string by the rule file's products and family patterns (NULL if none)."""
+    return normalise_os(os_name, rules or cleansing_rules())["family"]
 
 
-def unit_factor(mapping: ColumnMapping, units: Mapping[str, str]) -> float:
+def unit_factor(
+    mapping: ColumnMapping, units: Mapping[str, str], size_to_gib: Mapping[str, float] | None = None
+) -> float:
     """Factor from the column's values to its field's unit.
 
     A mapping that already scales (a "MB" alias of a GB field) wins; otherwise a size field
@@ -149,7 +119,169 @@ def unit_factor(mapping: ColumnMapping, units: Mapping[str, str]) -> float:
     """
     if mapping.scale != 1.0 or mapping.field is None or not mapping.field.endswith("_gb"):
         return mapping.scale
-    return SIZE_TO_GIB.get(units.get(mapping.source, ""), 1.0)
+    factors = size_to_gib if size_to_gib is not None else cleansing_rules().size_to_gib
+    return factors.get(units.get(mapping.source, ""), 1.0)
+
+
+def _empty(index: pd.Index, dtype: Any = object) -> pd.Series:
+    return pd.Series(None, index=index, dtype=dtype)
+
+
+class _Cleansing:
+    """One sheet's cleansing in progress: the typed columns, the problems and the per-rule counts."""
+
+    def __init__(self, frame: pd.DataFrame, sheet_name: str, rules: CleansingRules) -> None:
+        self.frame, self.sheet_name, self.rules = frame, sheet_name, rules
+        self.out = pd.DataFrame(index=frame.index)
+        self.extras: dict[str, pd.Series] = {}  # into custom_attributes
+        self.problems: list[pd.DataFrame] = []
+        self.counts: Counter[str] = Counter({rule: 0 for rule in COUNTED_RULES})
+
+    def report(self, mask: pd.Series, column: str, reason: str, severity: str = VALUE_DROPPED) -> None:
+        if not mask.any():
+            return
+        frame = self.frame
+        self.problems.append(
+            pd.DataFrame(
+                {
+                    "row_number": frame.index[mask.to_numpy()],
+                    "sheet_name": self.sheet_name,
+                    "column": column,
+                    "value": frame.loc[mask, column].astype(str) if column in frame else "",
+                    "reason": reason,
+                    "severity": severity,
+                }
+            )
+        )
+
+    def text(self, source: str, kind: str) -> pd.Series:
+        """The source column trimmed and without null tokens ("" = missing)."""
+        raw = self.frame[source].fillna("").astype(str)
+        trimmed, changed = trim(raw, squeeze=self.rules.squeeze_whitespace and kind == "text")
+        self.counts["trim"] += changed
+        cleaned, nulls = drop_null_tokens(trimmed, self.rules.null_tokens)
+        self.counts["null_tokens"] += nulls
+        return cleaned
+
+    def number(self, m: ColumnMapping, raw: pd.Series, kind: str, units: Mapping[str, str]) -> None:
+        assert m.field is not None
+        present = raw.ne("")
+        factor = unit_factor(m, units, self.rules.size_to_gib)
+        unit_name = units.get(m.source) or m.unit or f"x{factor:g}"
+        if m.field.endswith("_gb"):
+            values, stated = sizes_in_gib(raw, factor, self.rules.size_to_gib)
+            by_upper = {u.upper(): (u, f) for u, f in self.rules.size_to_gib.items()}
+            for unit, n in stated.value_counts().items():
+                spelled, unit_factor_ = by_upper[str(unit)]
+                if unit_factor_ != 1.0:
+                    self.counts[f"unit:{m.field} {spelled}->GiB"] += int(n)
+            bare = present & stated.isna()
+            target = "GiB"
+        else:
+            values = numbers(raw) * factor
+            bare = present
+            target = "field unit"
+        if factor != 1.0:
+            self.counts[f"unit:{m.field} {unit_name}->{target}"] += int((bare & values.notna()).sum())
+        self.counts["percent_sign"] += percent_signs(raw)
+        bad = present & (values.isna() | (values < 0))
+        self.report(bad, m.source, "not a non-negative number")
+        self.counts["number_invalid"] += int(bad.sum())
+        values = values.where(~bad)
+        self.out[m.field] = values.round().astype("Int64") if kind == "int" else values
+
+    def network(self, m: ColumnMapping, raw: pd.Series) -> None:
+        assert m.field is not None
+        if m.field == "ip_address":
+            ips = ip_addresses(raw, self.rules)
+            self.report(ips.invalid, m.source, "not an IP address (IPv4 or IPv6)")
+            self.counts["ip_invalid"] += int(ips.invalid.sum())
+            self.counts["ip_list"] += ips.listed
+            self.out["ip_address"] = ips.first
+            self.extras["ip_addresses"] = ips.lists
+            return
+        if m.field == "mac_address":
+            value, invalid, changed = mac_addresses(raw)
+            rule, reason = "mac", "not a MAC address"
+        else:
+            value, invalid, changed = fqdns(raw, self.rules)
+            rule, reason = "fqdn", "not a valid FQDN (labels of letters, digits, hyphens)"
+        self.report(invalid, m.source, reason)
+        self.counts[f"{rule}_invalid"] += int(invalid.sum())
+        self.counts[f"{rule}_normalise"] += changed
+        self.out[m.field] = value
+
+    def vocabularies(self, source_of: Mapping[str, str]) -> None:
+        for column, vocabulary in self.rules.vocabularies.items():
+            if column not in self.out:
+                continue
+            original = self.out[column]
+            values = original
+            if column == "os_family":  # "Microsoft Windows Server" is windows too
+                lowered = original.where(original.isna(), original.astype(str).str.lower())
+                values = lowered.map(vocabulary.lookup).fillna(families_of(original, self.rules))
+                values = values.fillna(original).where(original.notna(), None)
+            normalised, unknown, _ = apply_vocabulary(values, vocabulary)
+            if vocabulary.fallback is None:
+                self.report(unknown, source_of[column], f"not a known {column.replace('_', ' ')}")
+            changed = original.notna() & normalised.astype(object).ne(original.astype(object))
+            self.counts[f"vocabulary:{column}"] += int(changed.sum())
+            self.out[column] = normalised
+
+    def operating_system(self) -> None:
+        out = self.out
+        if "os_name" not in out:
+            return
+        verdicts = normalise_os(out["os_name"], self.rules)
+        changed = out["os_name"].notna() & verdicts["name"].ne(out["os_name"])
+        self.counts["os_normalise"] += int(changed.sum())
+        self.extras["os_name_raw"] = out["os_name"].where(changed, None)
+        out["os_name"] = verdicts["name"]
+        version = out["os_version"] if "os_version" in out else _empty(out.index)
+        derived = version.isna() & verdicts["release"].notna()
+        self.counts["os_version_derived"] += int(derived.sum())
+        out["os_version"] = version.astype(object).where(~derived, verdicts["release"])
+        family = out["os_family"] if "os_family" in out else _empty(out.index)
+        filled = family.isna() & verdicts["family"].notna()
+        self.counts["os_family_derived"] += int(filled.sum())
+        out["os_family"] = family.astype(object).where(~filled, verdicts["family"])
+
+    def environment(self, mappings: list[ColumnMapping]) -> None:
+        out, rules = self.out, self.rules
+        current = out["environment"] if "environment" in out else _empty(out.index)
+        missing = current.isna()
+        if not missing.any():
+            return
+        sources: list[tuple[str, pd.Series]] = []
+        tags_source = next((m.source for m in mappings if m.field == "tags"), None)
+        if tags_source is not None:
+            sources.append(("tags", tag_values(self.frame[tags_source], rules)))
+        sources += [(c, out[c]) for c in rules.env_name_columns if c in out]
+        sources += [(c, out[c]) for c in rules.env_place_columns if c in out]
+        place = re.compile(rules.env_place_headers)
+        sources += [
+            (m.source, self.frame[m.source].astype(object).where(self.frame[m.source].ne(""), None))
+            for m in mappings
+            if m.field is None and place.search(normalise_header(m.source))
+        ]
+        inferred, hits = infer_environment(missing, sources, rules)
+        for label, n in hits.items():
+            self.counts[f"environment_inferred:{label}"] += n
+        self.counts["environment_inferred"] += int(inferred.notna().sum())
+        out["environment"] = current.astype(object).where(~missing, inferred)
+
+    def custom_attributes(self, mappings: list[ColumnMapping]) -> None:
+        unmapped = [m.source for m in mappings if m.field is None]
+        extra = self.frame[unmapped].astype(object).where(self.frame[unmapped].ne(""), None)
+        for name, values in self.extras.items():
+            if values.notna().any():
+                extra[name] = values.astype(object)
+        if extra.shape[1] == 0:
+            return
+        self.out["custom_attributes"] = [
+            {k: v for k, v in row.items() if isinstance(v, str | list)} or None
+            for row in extra.to_dict("records")
+        ]
 
 
 def cleanse(
@@ -158,81 +290,44 @@ def cleanse(
     *,
     sheet_name: str = "",
     units: Mapping[str, str] | None = None,
+    rules: CleansingRules | None = None,
 ) -> Cleansed:
-    """Type and normalise ``frame`` (string columns, index = file row numbers).
+    """Type and normalise ``frame`` (string columns, index = file row numbers) by the cleansing rules.
 
     ``units`` maps a source column to its unit (``{"Memory": "MiB"}``), as the import found it.
+    Every rule counts the values it changed (``Cleansed.counts``); dropped values and rejected
+    rows are reported with file row and column (``Cleansed.problems``).
     """
     units = units or {}
+    rules = rules or cleansing_rules()
     fields = canonical_fields()
-    out = pd.DataFrame(index=frame.index)
-    problems: list[pd.DataFrame] = []
-
-    def report(mask: pd.Series, column: str, reason: str, severity: str = VALUE_DROPPED) -> None:
-        if mask.any():
-            problems.append(
-                pd.DataFrame(
-                    {
-                        "row_number": frame.index[mask],
-                        "sheet_name": sheet_name,
-                        "column": column,
-                        "value": frame.loc[mask, column].astype(str) if column in frame else "",
-                        "reason": reason,
-                        "severity": severity,
-                    }
-                )
-            )
-
+    job = _Cleansing(frame, sheet_name, rules)
+    out = job.out
     for m in mappings:
         if m.field is None:
             continue
-        raw = frame[m.source].astype(str).str.strip()
-        present = raw.ne("")
         kind = fields[m.field].type
+        raw = job.text(m.source, kind)
+        present = raw.ne("")
         if kind in ("int", "float"):
-            if m.field.endswith("_gb"):
-                numbers = _sizes_in_gib(raw, unit_factor(m, units))
-            else:
-                numbers = _numbers(raw) * unit_factor(m, units)
-            bad = present & (numbers.isna() | (numbers < 0))
-            report(bad, m.source, "not a non-negative number")
-            numbers = numbers.where(~bad)
-            if kind == "int":
-                numbers = numbers.round().astype("Int64")
-            out[m.field] = numbers
+            job.number(m, raw, kind, units)
+        elif m.field in ("ip_address", "mac_address", "fqdn"):
+            job.network(m, raw)
         elif kind == "date":
             dates = pd.to_datetime(raw.where(present), errors="coerce", format="mixed")
-            report(present & dates.isna(), m.source, "not a date")
+            job.report(present & dates.isna(), m.source, "not a date")
+            job.counts["date_invalid"] += int((present & dates.isna()).sum())
             out[m.field] = dates.dt.date.where(dates.notna(), None)
         elif kind == "tags":
             out[m.field] = _tags(raw)
         else:
-            out[m.field] = raw.where(present, None)
+            out[m.field] = raw.astype(object).where(present, None)
 
-    vocabularies = {
-        "asset_type": (ASSET_TYPE_WORDS, "other"),
-        "environment": (ENVIRONMENT_WORDS, "other"),
-        "business_criticality": (CRITICALITY_WORDS, None),
-        "power_state": (POWER_WORDS, None),
-        "six_r_strategy": (SIX_R_WORDS, None),
-    }
-    source_of = {m.field: m.source for m in mappings if m.field}
-    for column, (words, fallback) in vocabularies.items():
-        if column not in out:
-            continue
-        normalised = _vocabulary(out[column].fillna(""), words)
-        unknown = out[column].notna() & normalised.isna()
-        if fallback is None:
-            report(unknown, source_of[column], f"not a known {column.replace('_', ' ')}")
-        normalised = normalised.where(~unknown, fallback)
-        out[column] = normalised.where(out[column].notna(), None)
-
-    if "os_name" in out:
-        derived = derive_os_family(out["os_name"])
-        out["os_family"] = out["os_family"].fillna(derived) if "os_family" in out else derived
-    if "asset_type" not in out:
-        out["asset_type"] = "server"
-    out["asset_type"] = out["asset_type"].fillna("server")
+    job.vocabularies({m.field: m.source for m in mappings if m.field})
+    job.operating_system()
+    job.environment(mappings)
+    asset_type = rules.vocabularies["asset_type"].default
+    out["asset_type"] = out["asset_type"].fillna(asset_type) if "asset_type" in out else asset_type
 
     name = pd.Series(None, index=frame.index, dtype=object)
     for candidate in ("asset_name", "hostname", "fqdn", "external_id"):
@@ -242,31 +337,27 @@ def cleanse(
         out["hostname"] = out["fqdn"].str.split(".").str[0]
     out["asset_name"] = name
     nameless = name.isna()
-    if nameless.any():
-        problems.append(
-            pd.DataFrame(
-                {
-                    "row_number": frame.index[nameless],
-                    "sheet_name": sheet_name,
-                    "column": "",
-                    "value": "",
-                    "reason": "no asset name, hostname, FQDN or id",
-                    "severity": ROW_REJECTED,
-                }
-            )
-        )
+    job.report(nameless, "", "no asset name, hostname, FQDN or id", ROW_REJECTED)
 
-    unmapped = [m.source for m in mappings if m.field is None]
-    if unmapped:
-        extra = frame[unmapped].replace("", np.nan)
-        out["custom_attributes"] = [
-            {k: v for k, v in row.items() if isinstance(v, str)} or None for row in extra.to_dict("records")
-        ]
+    job.custom_attributes(mappings)
     out["row_number"] = frame.index
     out["sheet_name"] = sheet_name
     columns = ["row_number", "sheet_name", "column", "value", "reason", "severity"]
-    problem_frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=columns)
-    return Cleansed(assets=out.loc[~nameless], problems=problem_frame)
+    problem_frame = (
+        pd.concat(job.problems, ignore_index=True) if job.problems else pd.DataFrame(columns=columns)
+    )
+    return Cleansed(assets=out.loc[~nameless], problems=problem_frame, counts=dict(job.counts))
+
+
+def gate_columns(assets: pd.DataFrame) -> pd.DataFrame:
+    """The columns the cleansed gate validates; a column no sheet had is present and empty."""
+    return pd.DataFrame(
+        {
+            column: assets[column].astype(dtype) if column in assets else _empty(assets.index, dtype)
+            for column, dtype in GATE_COLUMNS.items()
+        },
+        index=assets.index,
+    )
 
 
 # --- the step --------------------------------------------------------------------------
@@ -291,16 +382,35 @@ def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImpor
     return out
 
 
+def gate_summary(validation: dict[str, Any]) -> dict[str, Any]:
+    """The part of a validation result worth keeping in the step metrics."""
+    return {
+        "suite": validation["suite"],
+        "success": validation["success"],
+        "evaluated": validation["statistics"].get("evaluated_expectations"),
+        "failed": [
+            {k: r[k] for k in ("expectation", "column", "unexpected_count")}
+            for r in validation["results"]
+            if not r["success"]
+        ],
+    }
+
+
 def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Apply reviewed mappings, validate every inventory row; attach problems, rewrite the errors file."""
+    """Apply reviewed mappings, cleanse every inventory row by the rules; attach problems, rewrite the
+    errors file; then gate the cleansed rows (a failed gate raises: the phase fails and rolls back)."""
+    rules = cleansing_rules()
     metrics: dict[str, Any] = {
         **apply_mapping_answers(session, ctx),
         "rows": 0,
         "rows_rejected": 0,
         "values_dropped": 0,
         "errors_files": [],
+        "rules_version": rules.version,
     }
+    counts: Counter[str] = Counter()
     imports: dict[Any, DataImport] = {}
+    gated: list[pd.DataFrame] = []
     for data_import, raw, result in cleansed_sheets(session, ctx):
         problems = result.problems
         mark_problems(session=session, data_import_id=data_import.id, problems=problems)
@@ -310,6 +420,9 @@ def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         metrics["values_dropped"] += len(problems) - rejected
         data_import.rejected_count = (data_import.rejected_count or 0) + rejected
         imports[data_import.id] = data_import
+        counts.update(result.counts)
+        gated.append(gate_columns(result.assets))
+    metrics["rules"] = dict(sorted(counts.items()))
     for data_import in imports.values():
         problems = load_problems(session=session, data_import_id=data_import.id)
         if problems.empty:
@@ -319,6 +432,11 @@ def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         )
         data_import.errors_file = str(path)
         metrics["errors_files"].append(str(path))
+    if gated:
+        validation = validate_frame(GATE_SUITE, pd.concat(gated, ignore_index=True))
+        metrics["quality_gate"] = gate_summary(validation)
+        if not validation["success"]:
+            raise QualityGateFailed(GATE_SUITE, validation)
     return metrics
 
 
