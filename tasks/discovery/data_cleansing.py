@@ -183,7 +183,7 @@ class _Cleansing:
             target = "field unit"
         if factor != 1.0:
             self.counts[f"unit:{m.field} {unit_name}->{target}"] += int((bare & values.notna()).sum())
-        self.counts["percent_sign"] += percent_signs(raw)
+        self.counts["percent_sign"] += percent_signs(raw, values)
         bad = present & (values.isna() | (values < 0))
         self.report(bad, m.source, "not a non-negative number")
         self.counts["number_invalid"] += int(bad.sum())

@@ -38,36 +38,41 @@ class IpColumn:
 def ip_addresses(values: pd.Series, rules: CleansingRules) -> IpColumn:
     """Split each cell into tokens, keep the valid IPv4/IPv6 ones (IPv6 in its compressed form)."""
     present = values.ne("")
-    tokens = (
-        values.where(present)
-        .str.replace(rules.ip_wrapping, " ", regex=True)
-        .str.strip()
-        .str.split(rules.ip_separators, regex=True)
-        .explode()
-        .astype(object)
-    )
-    tokens = tokens[tokens.notna() & tokens.ne("")].astype(str)
-    valid = tokens.str.fullmatch(IPV4)
-    colon = tokens.str.contains(":", regex=False)
-    if colon.any():
-        distinct = pd.Series(tokens[colon].unique())
-        v6 = pd.Series([_is_ipv6(t) for t in distinct], index=distinct.to_numpy())
-        valid[colon] = tokens[colon].map(v6).astype(bool)
-        compressed = {t: str(ipaddress.ip_address(t)) for t in v6.index[v6.to_numpy()]}
-        tokens[colon & valid] = tokens[colon & valid].map(compressed)
-    good = tokens[valid.astype(bool)]
-    first = good.groupby(level=0).first().reindex(values.index).astype(object)
-    counts = good.groupby(level=0).size().reindex(values.index, fill_value=0)
-    multi = counts > 1
+    single = values.str.fullmatch(IPV4)  # the common case, in one pass (pyarrow)
+    first = values.astype(object).where(single, None)
     lists = pd.Series(None, index=values.index, dtype=object)
-    if multi.any():
-        grouped = good[good.index.isin(values.index[multi])].groupby(level=0).agg(list)
-        lists[grouped.index] = grouped
+    rest = present & ~single
+    listed = 0
+    if rest.any():
+        tokens = (
+            values[rest]
+            .str.replace(rules.ip_wrapping, " ", regex=True)
+            .str.strip()
+            .str.split(rules.ip_separators, regex=True)
+            .explode()
+            .astype(object)
+        )
+        tokens = tokens[tokens.notna() & tokens.ne("")].astype(str)
+        valid = tokens.str.fullmatch(IPV4)
+        colon = tokens.str.contains(":", regex=False)
+        if colon.any():
+            distinct = pd.Series(tokens[colon].unique())
+            v6 = pd.Series([_is_ipv6(t) for t in distinct], index=distinct.to_numpy())
+            valid[colon] = tokens[colon].map(v6).astype(bool)
+            compressed = {t: str(ipaddress.ip_address(t)) for t in v6.index[v6.to_numpy()]}
+            tokens[colon & valid] = tokens[colon & valid].map(compressed)
+        good = tokens[valid.astype(bool)]
+        first[rest] = good.groupby(level=0).first().reindex(values.index[rest]).astype(object)
+        counts = good.groupby(level=0).size()
+        multi = counts.index[counts > 1]
+        if len(multi):
+            lists[multi] = good[good.index.isin(multi)].groupby(level=0).agg(list)
+        listed = len(multi)
     return IpColumn(
         first=first.where(first.notna(), None),
         lists=lists,
         invalid=present & first.isna(),
-        listed=int(multi.sum()),
+        listed=listed,
     )
 
 
@@ -77,15 +82,19 @@ def mac_addresses(values: pd.Series) -> tuple[pd.Series, pd.Series, int]:
     A cell with several MACs keeps the first.
     """
     present = values.ne("")
-    first = values.str.split(r"[,;|\s]+", regex=True).str[0].fillna("")
-    digits = first.str.replace(r"[:\-.]", "", regex=True).str.lower()
-    valid = digits.str.fullmatch(r"[0-9a-f]{12}")
-    colon = digits.str[0:2]
-    for start in range(2, 12, 2):
-        colon = colon + ":" + digits.str[start : start + 2]
-    mac = colon.where(present & valid)
-    invalid = present & ~valid
-    changed = present & valid & mac.ne(values)
+    mac = values.where(values.str.fullmatch(MAC))  # most cells are canonical already: one pass
+    todo = present & mac.isna()
+    if todo.any():
+        cells = values[todo]
+        several = cells.str.contains("[,;| \t]", regex=True)
+        first = cells.mask(several, cells[several].str.split("[,;| \t]+", regex=True).str[0])
+        digits = first.str.replace("[:.-]", "", regex=True).str.lower()
+        colon = digits.str[0:2]
+        for start in range(2, 12, 2):
+            colon = colon + ":" + digits.str[start : start + 2]
+        mac[todo] = colon.where(digits.str.fullmatch("[0-9a-f]{12}"))
+    invalid = present & mac.isna()
+    changed = present & mac.notna() & mac.ne(values)
     return mac.astype(object).where(mac.notna(), None), invalid, int(changed.sum())
 
 
@@ -94,7 +103,10 @@ def fqdns(values: pd.Series, rules: CleansingRules) -> tuple[pd.Series, pd.Serie
     present = values.ne("")
     lowered = values.str.lower().str.rstrip(".")
     label = rules.fqdn_label
-    valid = lowered.str.fullmatch(rf"{label}(?:\.{label})*") & lowered.str.len().le(253)
+    # The label pattern on distinct names only (a bounded repetition is slow in RE2 on many cells).
+    distinct = pd.Series(lowered[present].unique(), dtype=str)
+    ok = distinct.str.fullmatch(rf"{label}(?:\.{label})*") & distinct.str.len().le(253)
+    valid = lowered.map(pd.Series(ok.to_numpy(), index=distinct.to_numpy())).fillna(False).astype(bool)
     fqdn = lowered.where(present & valid)
     changed = present & valid & fqdn.ne(values)
     return fqdn.astype(object).where(fqdn.notna(), None), present & ~valid, int(changed.sum())

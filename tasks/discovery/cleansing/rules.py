@@ -121,7 +121,7 @@ def _product(spec: Mapping[str, Any]) -> OsProduct:
 def whole_words(words: list[str]) -> str:
     """A regex hitting any of ``words`` bounded by non-letters ("dev01" and "-prd-" hit, "device" not)."""
     alternatives = "|".join(re.escape(str(w).lower()) for w in sorted(words, key=len, reverse=True))
-    return f"(?<![a-z])(?:{alternatives})(?![a-z])"
+    return f"(?:^|[^a-z])(?:{alternatives})(?:[^a-z]|$)"  # no lookarounds: pyarrow runs it
 
 
 def parse_rules(

@@ -10,12 +10,17 @@ import pandas as pd
 
 from tasks.discovery.cleansing.rules import Vocabulary
 
+_WHITESPACE_RUN = "[ \t\r\n\v\f]+"
+
 
 def trim(values: pd.Series, *, squeeze: bool) -> tuple[pd.Series, int]:
     """Strip the ends; with ``squeeze`` also fold inner whitespace (line breaks, tabs) to one space."""
     out = values.str.strip()
     if squeeze:
-        out = out.str.replace(r"\s{2,}|[\t\r\n\v\f]", " ", regex=True).str.replace(r" {2,}", " ", regex=True)
+        # Only the few cells that need it go through the replace (pyarrow's RE2 has no Python \s).
+        untidy = out.str.contains("[\t\r\n\v\f]|  ", regex=True)
+        if untidy.any():
+            out = out.mask(untidy, out[untidy].str.replace(_WHITESPACE_RUN, " ", regex=True))
     return out, int(out.ne(values).sum())
 
 
@@ -32,7 +37,9 @@ def apply_vocabulary(values: pd.Series, vocabulary: Vocabulary) -> tuple[pd.Seri
     vocabulary has one) or NULL; the caller reports those. Missing values stay missing.
     """
     present = values.notna() & values.astype(str).ne("")
-    mapped = values.where(present).astype(str).str.strip().str.lower().map(vocabulary.lookup)
+    codes, uniques = pd.factorize(values.where(present))  # the lookup runs once per spelling
+    words = pd.Series(uniques, dtype=object).astype(str).str.strip().str.lower().map(vocabulary.lookup)
+    mapped = pd.Series(words.to_numpy(dtype=object)[codes], index=values.index).where(codes >= 0)
     unknown = present & mapped.isna()
     normalised = mapped.astype(object).where(~unknown, vocabulary.fallback)
     normalised = normalised.where(present, None)
