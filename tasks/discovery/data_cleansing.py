@@ -53,7 +53,6 @@ GATE_COLUMNS = {
     "ip_address": object,
     "mac_address": object,
     "fqdn": object,
-    "cpu_cores": float,
     "memory_gb": float,
     "storage_gb": float,
 }
@@ -268,7 +267,8 @@ class _Cleansing:
         for label, n in hits.items():
             self.counts[f"environment_inferred:{label}"] += n
         self.counts["environment_inferred"] += int(inferred.notna().sum())
-        out["environment"] = current.astype(object).where(~missing, inferred)
+        combined = current.astype(object).where(~missing, inferred)
+        out["environment"] = combined.where(combined.notna(), None)
 
     def custom_attributes(self, mappings: list[ColumnMapping]) -> None:
         unmapped = [m.source for m in mappings if m.field is None]

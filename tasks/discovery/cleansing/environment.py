@@ -43,4 +43,4 @@ def infer_environment(
         gained = int(found.notna().sum()) - before
         if gained:
             hits[label] = hits.get(label, 0) + gained
-    return found, hits
+    return found.where(found.notna(), None), hits
