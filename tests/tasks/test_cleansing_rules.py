@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from tasks.discovery.attribute_mapping import map_columns
+from tasks.discovery.cleansing.engine import VALUE_DROPPED, cleanse, gate_columns
 from tasks.discovery.cleansing.environment import infer_environment, tag_values
 from tasks.discovery.cleansing.network import fqdns, ip_addresses, mac_addresses
 from tasks.discovery.cleansing.os_names import normalise_os
 from tasks.discovery.cleansing.rules import RULES_FILE, cleansing_rules, parse_rules, whole_words
 from tasks.discovery.cleansing.text import apply_vocabulary, drop_null_tokens, trim
-from tasks.discovery.data_cleansing import GATE_SUITE, VALUE_DROPPED, cleanse, gate_columns
+from tasks.discovery.data_cleansing import GATE_SUITE
 from tasks.discovery.lifecycle import resolve
 from tasks.quality import validate_frame
 
