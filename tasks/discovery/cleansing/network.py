@@ -15,7 +15,7 @@ import pandas as pd
 
 from tasks.discovery.cleansing.rules import CleansingRules
 
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # [0-9], not \d: pyarrow runs it
 IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 MAC = r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}"
 
