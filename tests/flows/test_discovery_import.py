@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from tasks.discovery.cleansing.rules import cleansing_rules
 from tests.exports import rvtools_workbook
 from tests.flows.test_master_discovery import Engagement, phase_row, rows, run_master, steps_of
 
@@ -105,6 +106,37 @@ def test_rvtools_workbook_and_dependency_csv_with_bad_rows(
     assert {a["cpu_sockets"] for a in assets} == {2}
     assert [a["mac_address"] for a in assets] == [f"00:50:56:01:{n:02x}:00" for n in range(len(names))]
     assert {a["virtualization_platform"] for a in assets} == {"VMware ESXi 7.0.3 build-21930508"}
+
+    # cleansing: names say the environment, OS strings are normalised (raw kept), each rule counted
+    cleansed = rows(
+        admin_engine,
+        "SELECT asset_name, environment, os_name, os_family, custom_attributes ->> 'os_name_raw' AS os_raw"
+        " FROM migration.assets WHERE master_flow_id = :m ORDER BY asset_name",
+        m=run.master_flow_id,
+    )
+    os_column = vinfo[0].index("OS according to the configuration file")
+    raw_os = {str(r[0]): str(r[os_column]) for r in vinfo[1:]}
+    suffix = {"prod": "production", "test": "test"}
+    expected_env = [suffix[str(c["asset_name"]).rsplit("-", 1)[1]] for c in cleansed]
+    assert [c["environment"] for c in cleansed] == expected_env
+    assert [c["os_raw"] for c in cleansed] == [raw_os[c["asset_name"]] for c in cleansed]
+    normalised = {
+        "Microsoft Windows Server 2012 R2 (64-bit)": ("Windows Server 2012 R2", "windows"),
+        "Red Hat Enterprise Linux 7 (64-bit)": ("Red Hat Enterprise Linux 7", "linux"),
+    }
+    assert [(c["os_name"], c["os_family"]) for c in cleansed] == [normalised[c["os_raw"]] for c in cleansed]
+    metrics = steps_of(admin_engine, phase_row(admin_engine, run.master_flow_id)["id"])["data_cleansing"][
+        "metrics"
+    ]
+    assert metrics["rows"] == len(names) and metrics["rows_rejected"] == metrics["values_dropped"] == 0
+    assert metrics["rules_version"] == cleansing_rules().version
+    counted = metrics["rules"]
+    assert counted["unit:memory_gb MiB->GiB"] == len(names)
+    assert counted["os_normalise"] == len(names)
+    assert counted["environment_inferred"] == counted["environment_inferred:asset_name"] == len(names)
+    assert counted["ip_invalid"] == counted["mac_invalid"] == counted["fqdn_invalid"] == 0
+    assert metrics["quality_gate"]["success"] is True
+    assert metrics["quality_gate"]["failed"] == []
 
     # the dependency file: the bad row kept but invalid, listed in the errors file; the rest goes on
     assert deps["source_format"] == "csv"
