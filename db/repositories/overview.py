@@ -69,3 +69,27 @@ def application_rows(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataF
     frame[numbers] = frame[numbers].fillna(0).astype("int64")
     ordered = frame.sort_values(["assets", "application_name"], ascending=[False, True], na_position="last")
     return ordered.reset_index(drop=True)
+
+
+POSITIONS = """
+    WITH a AS (SELECT id, application_name, row_number() OVER (ORDER BY id) - 1 AS pos
+                 FROM migration.assets WHERE master_flow_id = :m)
+"""
+
+
+def dependency_graph(*, session: Session, master_flow_id: uuid.UUID) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's assets as positions 0..n-1 (by id) with their application, and its dependencies
+    as pairs of positions, both ends in the run.
+
+    Ids become positions in SQL (hash joins) so that Python receives plain integers: looking
+    300k UUID pairs up in Python costs seconds, the join a fraction of that.
+    """
+    assets = _frame(session, POSITIONS + "SELECT pos, application_name FROM a ORDER BY pos", m=master_flow_id)
+    edges = _frame(
+        session,
+        POSITIONS
+        + """SELECT s.pos AS source, t.pos AS target FROM migration.asset_dependencies d
+               JOIN a s ON s.id = d.source_asset_id JOIN a t ON t.id = d.target_asset_id""",
+        m=master_flow_id,
+    )
+    return assets, edges

@@ -15,15 +15,14 @@ import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy.orm import Session
 
-from db.repositories.assets import load_assets, load_dependency_edges
-from db.repositories.overview import application_rows, asset_breakdown_rows
+from db.repositories.overview import application_rows, asset_breakdown_rows, dependency_graph
 from tasks.artifacts.keys import artifact_key
 from tasks.artifacts.model import MarkdownArtifact
 from tasks.artifacts.overview import overview_artifacts
 from tasks.assessment.overview_figures import (
     application_overview,
     breakdown,
-    dependency_groups,
+    dependency_groups_of_positions,
     engagement_overview,
 )
 from tasks.phases import ASSESSMENT, PhaseContext
@@ -40,9 +39,8 @@ class Overview:
 def assessment_overview(*, session: Session, master_flow_id: Any) -> Overview:
     """The run's overview as frames (what the artifacts show and what tests check)."""
     apps = application_rows(session=session, master_flow_id=master_flow_id)
-    assets = load_assets(session=session, master_flow_id=master_flow_id, columns=["application_name"])
-    edges = load_dependency_edges(session=session, master_flow_id=master_flow_id)
-    groups = dependency_groups(assets, edges)
+    assets, edges = dependency_graph(session=session, master_flow_id=master_flow_id)
+    groups = dependency_groups_of_positions(assets["application_name"], edges["source"], edges["target"])
     return Overview(
         engagement=engagement_overview(apps, groups),
         applications=application_overview(apps, groups),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -49,16 +50,24 @@ class DependencyGroups:
 
 def dependency_groups(assets: pd.DataFrame, edges: pd.DataFrame) -> DependencyGroups:
     """Connected components of ``edges`` (``source_asset_id``, ``target_asset_id``) over ``assets``
-    (``id``, ``application_name``). Edges naming unknown assets are ignored; a self-loop does not
-    make an asset part of a group."""
-    n = len(assets)
-    if n == 0:
-        return DependencyGroups(pd.DataFrame(columns=GROUP_COLUMNS), 0, 0, 0, 0, 0)
+    (``id``, ``application_name``). Edges naming unknown assets are ignored."""
     index = pd.Index(assets["id"].to_numpy(dtype=object))
     if not index.is_unique:
         raise ValueError("asset ids must be unique")
     src = index.get_indexer(pd.Index(edges["source_asset_id"].to_numpy(dtype=object)))
     dst = index.get_indexer(pd.Index(edges["target_asset_id"].to_numpy(dtype=object)))
+    return dependency_groups_of_positions(assets["application_name"], src, dst)
+
+
+def dependency_groups_of_positions(
+    applications: pd.Series, source: npt.ArrayLike, target: npt.ArrayLike
+) -> DependencyGroups:
+    """The same over positions: asset ``k`` has application ``applications[k]``; a dependency is a
+    pair of positions (negative = unknown asset, ignored). A self-loop makes no group."""
+    n = len(applications)
+    if n == 0:
+        return DependencyGroups(pd.DataFrame(columns=GROUP_COLUMNS), 0, 0, 0, 0, 0)
+    src, dst = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
     keep = (src >= 0) & (dst >= 0) & (src != dst)
     src, dst = src[keep], dst[keep]
     graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
@@ -66,7 +75,7 @@ def dependency_groups(assets: pd.DataFrame, edges: pd.DataFrame) -> DependencyGr
     size = np.bincount(component, minlength=count)
 
     # Applications as codes; assets without one share one code (NaN keeps its own code).
-    app, names = pd.factorize(assets["application_name"].to_numpy(dtype=object), use_na_sentinel=False)
+    app, names = pd.factorize(applications.to_numpy(dtype=object), use_na_sentinel=False)
     pairs = pd.DataFrame({"app": app, "group": component}).drop_duplicates()
     apps_per_group = np.bincount(pairs["group"].to_numpy(), minlength=count)
     pairs["size"] = size[pairs["group"].to_numpy()]
