@@ -47,7 +47,7 @@ def load(n_assets: int, deps_per_asset: float, seed: int) -> tuple[Tenant, uuid.
     run = uuid.uuid4()
     assets, dependencies = generate_inventory(n_assets, seed=seed, dependencies_per_asset=deps_per_asset)
     rng = np.random.default_rng(seed)
-    ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(n_assets)]
+    ids = [uuid.uuid4() for _ in range(n_assets)]  # fresh per run: an earlier run's rows stay in the database
     by_name = dict(zip(assets["asset_name"], ids, strict=True))
     severity = rng.choice(len(SEVERITIES), size=n_assets, p=SEVERITY_P)
     completeness = np.round(rng.uniform(0.3, 1.0, size=n_assets), 3)
