@@ -7,8 +7,9 @@ Run with ``python -m bench.overview`` (``--assets``, ``--deps-per-asset``, ``--r
    ``custom_attributes.tech_debt``) and dependencies, loaded with ``db.repositories.bulk.copy_into``
    (the product's own staged COPY, under row-level security).
 2. Timed, each in a tenant transaction as the application role (RLS on), best and median of
-   ``--repeat``: the per-application roll-up from the views (``application_rows``), the full
-   type/OS/environment breakdown (``asset_breakdown_rows``), the dependency graph as positions
+   ``--repeat``: the per-application and type/OS/environment roll-ups from the view in one scan
+   (``overview_rollups``), the dependency view on its own (``application_dependency_rows``; the step
+   computes the same figures from the graph instead), the dependency graph as positions
    (``dependency_graph``), the components (``dependency_groups_of_positions``), and the whole
    ``assessment_overview`` plus its artifacts (table rows and the PNG) as the step builds them.
 """
@@ -27,7 +28,7 @@ import numpy as np
 
 from db.migrate import upgrade
 from db.repositories.bulk import copy_into
-from db.repositories.overview import application_rows, asset_breakdown_rows, dependency_graph
+from db.repositories.overview import application_dependency_rows, dependency_graph, overview_rollups
 from db.repositories.runs import create_master_flow
 from db.repositories.tenants import ensure_tenant
 from db.session import Tenant, tenant_session
@@ -157,12 +158,12 @@ def main() -> None:
 
     cases: list[tuple[str, Callable[[Any], Any]]] = [
         (
-            "application_rows (views, per application)",
-            lambda s: application_rows(session=s, master_flow_id=run),
+            "overview_rollups (view: per application + by type/OS/env)",
+            lambda s: overview_rollups(session=s, master_flow_id=run),
         ),
         (
-            "asset_breakdown_rows (view, full grain)",
-            lambda s: asset_breakdown_rows(session=s, master_flow_id=run),
+            "application_dependency_rows (view, not used by the step)",
+            lambda s: application_dependency_rows(session=s, master_flow_id=run),
         ),
         ("dependency_graph (ids -> positions in SQL)", graph_only),
         (

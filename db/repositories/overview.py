@@ -1,8 +1,10 @@
 """Rows of the assessment overview views (migration 0011), scoped to one run.
 
-The views do the counting in SQL under the caller's row-level security; these functions only
-pick a run and the grain (engagement, application, or the full type/OS/environment breakdown),
-so at 100k assets what reaches Python is one row per application at most.
+The views do the counting in SQL under the caller's row-level security; these functions pick a
+run and a grain. The overview step reads the per-application and the type/OS/environment
+roll-ups in one pass over the run's assets (grouping sets), and the dependency graph once, as
+integer positions; the dependency view is for people and tools that query rows directly (and
+for the test that holds the step's figures to it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ COUNTS = (
     "sum(nearing_end_of_support)::bigint AS nearing_end_of_support, "
     "sum(lifecycle_unknown)::bigint AS lifecycle_unknown"
 )
+BREAKDOWN = ["asset_type", "os_family", "environment"]
 
 
 def _frame(session: Session, sql: str, **params: Any) -> pd.DataFrame:
@@ -28,7 +31,8 @@ def _frame(session: Session, sql: str, **params: Any) -> pd.DataFrame:
 
 
 def asset_breakdown_rows(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataFrame:
-    """The view's own grain: application x asset type x OS family x environment."""
+    """The view's own grain: application x asset type x OS family x environment (about one row per
+    few assets at scale: for queries and exports, not for the step)."""
     return _frame(
         session,
         """
@@ -41,34 +45,39 @@ def asset_breakdown_rows(*, session: Session, master_flow_id: uuid.UUID) -> pd.D
     )
 
 
-def application_rows(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataFrame:
-    """One row per application (``application_name`` NULL for assets without one): counts,
-    completeness and tech debt from ``asset_overview``, dependencies from
-    ``application_dependency_overview`` (zero when an application has none)."""
-    counts = _frame(
+def overview_rollups(*, session: Session, master_flow_id: uuid.UUID) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per application, one row per asset type x OS family x environment), both with the
+    counts, completeness and tech debt, from one scan of the run's assets."""
+    frame = _frame(
         session,
         f"""
-        SELECT application_name, {COUNTS}
+        SELECT GROUPING(application_name) = 0 AS per_application, application_name, asset_type, os_family,
+               environment, {COUNTS}
           FROM migration.asset_overview WHERE master_flow_id = :m
-         GROUP BY application_name
+         GROUP BY GROUPING SETS ((application_name), (asset_type, os_family, environment))
         """,
         m=master_flow_id,
     )
-    dependencies = _frame(
+    per_app = frame[frame["per_application"].astype(bool)].drop(columns=["per_application", *BREAKDOWN])
+    kinds = frame[~frame["per_application"].astype(bool)].drop(
+        columns=["per_application", "application_name"]
+    )
+    per_app = per_app.sort_values(["assets", "application_name"], ascending=[False, True], na_position="last")
+    kinds = kinds.sort_values(["assets", *BREAKDOWN], ascending=[False, True, True, True])
+    return per_app.reset_index(drop=True), kinds.reset_index(drop=True)
+
+
+def application_dependency_rows(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataFrame:
+    """``application_dependency_overview`` for one run (applications with at least one dependency)."""
+    return _frame(
         session,
         """
         SELECT application_name, internal_dependencies, cross_app_dependencies, connected_applications
           FROM migration.application_dependency_overview WHERE master_flow_id = :m
+         ORDER BY application_name NULLS LAST
         """,
         m=master_flow_id,
     )
-    # Merged here rather than joined in SQL: the key may be NULL (no application), and a NULL-safe
-    # join condition would keep PostgreSQL from hashing it. pandas matches missing keys to each other.
-    frame = counts.merge(dependencies, on="application_name", how="left")
-    numbers = ["internal_dependencies", "cross_app_dependencies", "connected_applications"]
-    frame[numbers] = frame[numbers].fillna(0).astype("int64")
-    ordered = frame.sort_values(["assets", "application_name"], ascending=[False, True], na_position="last")
-    return ordered.reset_index(drop=True)
 
 
 POSITIONS = """

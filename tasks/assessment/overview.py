@@ -15,7 +15,7 @@ import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy.orm import Session
 
-from db.repositories.overview import application_rows, asset_breakdown_rows, dependency_graph
+from db.repositories.overview import dependency_graph, overview_rollups
 from tasks.artifacts.keys import artifact_key
 from tasks.artifacts.model import MarkdownArtifact
 from tasks.artifacts.overview import overview_artifacts
@@ -33,18 +33,18 @@ from tasks.steps import step_task
 class Overview:
     engagement: dict[str, Any]
     applications: pd.DataFrame  # one row per application (NaN name: assets without one)
-    breakdown: pd.DataFrame  # application x asset type x OS family x environment
+    breakdown: pd.DataFrame  # asset type x OS family x environment
 
 
 def assessment_overview(*, session: Session, master_flow_id: Any) -> Overview:
     """The run's overview as frames (what the artifacts show and what tests check)."""
-    apps = application_rows(session=session, master_flow_id=master_flow_id)
+    apps, kinds = overview_rollups(session=session, master_flow_id=master_flow_id)
     assets, edges = dependency_graph(session=session, master_flow_id=master_flow_id)
     groups = dependency_groups_of_positions(assets["application_name"], edges["source"], edges["target"])
     return Overview(
         engagement=engagement_overview(apps, groups),
         applications=application_overview(apps, groups),
-        breakdown=asset_breakdown_rows(session=session, master_flow_id=master_flow_id),
+        breakdown=kinds,
     )
 
 

@@ -18,7 +18,15 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 NO_APPLICATION = "(no application)"
-GROUP_COLUMNS = ["application_name", "dependency_groups", "group_assets", "largest_group"]
+GROUP_COLUMNS = [
+    "application_name",
+    "dependency_groups",
+    "group_assets",
+    "largest_group",
+    "internal_dependencies",
+    "cross_app_dependencies",
+    "connected_applications",
+]
 APPLICATION_COLUMNS = [
     "application_name",
     "assets",
@@ -38,7 +46,10 @@ APPLICATION_COLUMNS = [
 @dataclass(frozen=True)
 class DependencyGroups:
     """Per application: the groups its assets are in (``group_assets`` = all assets of those
-    groups, the application's and others'); per engagement: the group structure as a whole."""
+    groups, the application's and others'), its dependencies inside it and across to other
+    applications (or to assets without one), and how many other named applications it is tied to
+    directly - the same figures as the view ``application_dependency_overview``; per engagement:
+    the group structure as a whole."""
 
     per_application: pd.DataFrame
     groups: int
@@ -63,12 +74,13 @@ def dependency_groups_of_positions(
     applications: pd.Series, source: npt.ArrayLike, target: npt.ArrayLike
 ) -> DependencyGroups:
     """The same over positions: asset ``k`` has application ``applications[k]``; a dependency is a
-    pair of positions (negative = unknown asset, ignored). A self-loop makes no group."""
+    pair of positions (negative = unknown asset, ignored). A self-loop makes no group but counts as
+    an internal dependency, as in the view."""
     n = len(applications)
     if n == 0:
         return DependencyGroups(pd.DataFrame(columns=GROUP_COLUMNS), 0, 0, 0, 0, 0)
     src, dst = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
-    keep = (src >= 0) & (dst >= 0) & (src != dst)
+    keep = (src >= 0) & (dst >= 0)
     src, dst = src[keep], dst[keep]
     graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
     count, component = connected_components(graph, directed=False)
@@ -82,6 +94,20 @@ def dependency_groups_of_positions(
     per_app = pairs.groupby("app").agg(
         dependency_groups=("group", "size"), group_assets=("size", "sum"), largest_group=("size", "max")
     )
+    # Dependencies by application, as the view counts them: an internal one once, a crossing one
+    # for both of its applications; tied applications = distinct other named applications.
+    k = len(names)
+    a_src, a_dst = app[src], app[dst]
+    cross = a_src != a_dst
+    per_app["internal_dependencies"] = np.bincount(a_src[~cross], minlength=k)[per_app.index]
+    per_app["cross_app_dependencies"] = (
+        np.bincount(a_src[cross], minlength=k) + np.bincount(a_dst[cross], minlength=k)
+    )[per_app.index]
+    named = ~pd.isna(np.asarray(names, dtype=object))
+    ends = np.concatenate([a_src[cross] * k + a_dst[cross], a_dst[cross] * k + a_src[cross]])
+    ties = np.unique(ends)
+    ties = ties[named[ties % k]]
+    per_app["connected_applications"] = np.bincount(ties // k, minlength=k)[per_app.index]
     per_app.insert(0, "application_name", np.asarray(names, dtype=object)[per_app.index.to_numpy()])
     return DependencyGroups(
         per_application=per_app.reset_index(drop=True)[GROUP_COLUMNS],
@@ -94,10 +120,10 @@ def dependency_groups_of_positions(
 
 
 def application_overview(applications: pd.DataFrame, groups: DependencyGroups) -> pd.DataFrame:
-    """One row per application: the SQL roll-up (``db.repositories.overview.application_rows``)
-    joined with its dependency groups; mean completeness over the assets that have a score."""
+    """One row per application: the SQL roll-up (``db.repositories.overview.overview_rollups``)
+    joined with its dependency figures; mean completeness over the assets that have a score."""
     frame = applications.merge(groups.per_application, on="application_name", how="left")
-    for column in ("dependency_groups", "group_assets", "largest_group"):
+    for column in GROUP_COLUMNS[1:]:
         frame[column] = frame[column].fillna(0).astype("int64")
     scored = frame["with_completeness"].astype("float64")
     frame["completeness_avg"] = (

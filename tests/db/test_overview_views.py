@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from db.models import Asset, AssetDependency, MasterFlow
-from db.repositories.overview import application_rows, asset_breakdown_rows
+from db.repositories.overview import application_dependency_rows, asset_breakdown_rows, overview_rollups
 from db.session import Tenant, tenant_session
 from tasks.assessment.overview import assessment_overview
 
@@ -67,7 +67,8 @@ def test_views_count_one_run_of_one_tenant(make_tenant: Callable[..., Tenant]) -
     _load(other, INVENTORY, DEPENDENCIES)
 
     with tenant_session(tenant) as session:
-        apps = application_rows(session=session, master_flow_id=run)
+        apps, kinds = overview_rollups(session=session, master_flow_id=run)
+        dependency_view = application_dependency_rows(session=session, master_flow_id=run)
         breakdown = asset_breakdown_rows(session=session, master_flow_id=run)
         overview = assessment_overview(session=session, master_flow_id=run)
         visible = session.execute(text("SELECT count(DISTINCT master_flow_id) FROM migration.asset_overview"))
@@ -88,11 +89,22 @@ def test_views_count_one_run_of_one_tenant(make_tenant: Callable[..., Tenant]) -
     shop = by_app["shop"]
     assert (shop["assets"], shop["with_completeness"], shop["completeness_sum"]) == (3, 2, 1.5)
     assert (shop["end_of_support"], shop["nearing_end_of_support"], shop["lifecycle_unknown"]) == (1, 1, 1)
+    assert by_app[None]["nearing_end_of_support"] == 1
+    assert kinds["assets"].sum() == 6
+    assert kinds[kinds["asset_type"] == "server"]["assets"].sum() == 4
+
+    # The dependency view, by hand; the step computes the same figures from the graph.
     dependencies = ["internal_dependencies", "cross_app_dependencies", "connected_applications"]
-    assert [shop[k] for k in dependencies] == [1, 1, 1]
-    assert (by_app["crm"]["cross_app_dependencies"], by_app["crm"]["connected_applications"]) == (2, 1)
-    assert by_app[None]["nearing_end_of_support"] == 1 and by_app[None]["cross_app_dependencies"] == 1
-    assert by_app["lonely"]["cross_app_dependencies"] == 0
+    view = {
+        None if pd.isna(r["application_name"]) else r["application_name"]: [r[k] for k in dependencies]
+        for r in dependency_view.to_dict("records")
+    }
+    assert view == {"shop": [1, 1, 1], "crm": [0, 2, 1], None: [0, 1, 1]}
+    computed = {
+        None if pd.isna(r["application_name"]) else r["application_name"]: [r[k] for k in dependencies]
+        for r in overview.applications.to_dict("records")
+    }
+    assert computed == {**view, "lonely": [0, 0, 0]}
 
     table = overview.applications
     assert table["application_name"].tolist()[0] == "shop"

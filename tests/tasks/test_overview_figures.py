@@ -31,11 +31,12 @@ EDGES = pd.DataFrame(
 def test_groups_per_application_and_for_the_engagement() -> None:
     groups = dependency_groups(ASSETS, EDGES)
     per_app = groups.per_application.set_index("application_name")
-    assert per_app.loc["shop"].tolist() == [2, 5, 4]  # the 4-asset group and s3 alone
-    assert per_app.loc["crm"].tolist() == [1, 4, 4]
-    assert per_app.loc["lonely"].tolist() == [1, 1, 1]
+    # groups, assets in them, largest; internal, cross-application, tied named applications
+    assert per_app.loc["shop"].tolist() == [2, 5, 4, 2, 1, 1]  # the 4-asset group and s3 (self-loop)
+    assert per_app.loc["crm"].tolist() == [1, 4, 4, 0, 2, 1]
+    assert per_app.loc["lonely"].tolist() == [1, 1, 1, 0, 0, 0]
     no_app = groups.per_application[groups.per_application["application_name"].isna()]
-    assert no_app[["dependency_groups", "group_assets"]].to_numpy().tolist() == [[1, 4]]
+    assert no_app.iloc[0, 1:].tolist() == [1, 4, 4, 0, 1, 1]
     assert (groups.groups, groups.isolated_assets, groups.largest_group) == (3, 2, 4)
     assert groups.multi_application_groups == 1
     assert groups.cross_app_dependencies == 2  # shop -> crm, crm -> (no application)
@@ -64,7 +65,7 @@ def test_no_assets_and_duplicate_ids() -> None:
 
 
 def sql_rows() -> pd.DataFrame:
-    """What ``application_rows`` returns for the hand-built inventory (see the DB test)."""
+    """What ``overview_rollups`` returns per application for the hand-built inventory (see the DB test)."""
     return pd.DataFrame(
         {
             "application_name": ["shop", "crm", None, "lonely"],
@@ -74,9 +75,6 @@ def sql_rows() -> pd.DataFrame:
             "end_of_support": [1, 0, 0, 0],
             "nearing_end_of_support": [1, 0, 1, 0],
             "lifecycle_unknown": [1, 0, 0, 0],
-            "internal_dependencies": [1, 0, 0, 0],
-            "cross_app_dependencies": [1, 2, 1, 0],
-            "connected_applications": [1, 1, 1, 0],
         }
     )
 
