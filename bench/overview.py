@@ -168,19 +168,15 @@ def main() -> None:
         ("dependency_graph (ids -> positions in SQL)", graph_only),
         (
             "dependency_groups_of_positions (scipy)",
-            lambda s: dependency_groups_of_positions(
-                graph["frames"][0]["application_name"],
-                graph["frames"][1]["source"],
-                graph["frames"][1]["target"],
-            ),
+            lambda s: dependency_groups_of_positions(*graph["frames"]),
         ),
         ("assessment_overview + artifacts (the step)", overview_and_artifacts),
     ]
-    print(f"{'part':<48} {'best':>7} {'median':>7}")
+    print(f"{'part':<58} {'best':>7} {'median':>7}")
     last: Any = None
     for name, work in cases:
         seconds, last = timed(tenant, work, args.repeat)
-        print(f"{name:<48} {min(seconds):7.3f} {statistics.median(seconds):7.3f}")
+        print(f"{name:<58} {min(seconds):7.3f} {statistics.median(seconds):7.3f}")
     result, artifacts = last
     print("engagement:", json.dumps(result.engagement))
     print(

@@ -39,8 +39,8 @@ class Overview:
 def assessment_overview(*, session: Session, master_flow_id: Any) -> Overview:
     """The run's overview as frames (what the artifacts show and what tests check)."""
     apps, kinds = overview_rollups(session=session, master_flow_id=master_flow_id)
-    assets, edges = dependency_graph(session=session, master_flow_id=master_flow_id)
-    groups = dependency_groups_of_positions(assets["application_name"], edges["source"], edges["target"])
+    applications, sources, targets = dependency_graph(session=session, master_flow_id=master_flow_id)
+    groups = dependency_groups_of_positions(applications, sources, targets)
     return Overview(
         engagement=engagement_overview(apps, groups),
         applications=application_overview(apps, groups),
