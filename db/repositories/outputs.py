@@ -53,8 +53,8 @@ GATE_FRAME_QUERIES: dict[str, dict[str, str]] = {
                count(a.id) FILTER (WHERE a.master_flow_id IS DISTINCT FROM w.master_flow_id)
                    AS members_of_other_runs,
                (w.metrics ->> 'max_size')::int AS max_servers,
-               floor((w.metrics ->> 'max_ram_gb')::float8 * 1000)::bigint AS max_ram_milli_gb,
-               floor((w.metrics ->> 'max_storage_gb')::float8 * 1000)::bigint AS max_storage_milli_gb,
+               round((w.metrics ->> 'max_ram_gb')::float8 * 1000)::bigint AS max_ram_milli_gb,
+               round((w.metrics ->> 'max_storage_gb')::float8 * 1000)::bigint AS max_storage_milli_gb,
                coalesce(sum(round(greatest(coalesce(a.memory_gb, 0), 0) * 1000)), 0)::bigint AS ram_milli_gb,
                coalesce(sum(round(greatest(coalesce(a.storage_gb, 0), 0) * 1000)), 0)::bigint
                    AS storage_milli_gb,

@@ -58,8 +58,8 @@ def gate_waves(assets: pd.DataFrame, plan: WavePlan) -> pd.DataFrame:
     note = waves["note"].where(~within, None)
     explained = ~within & note.notna() & ((waves["member_assets"] == 1) | (waves["pinned_assets"] > 0))
 
-    def floor_milli(value: float | None) -> Any:
-        return None if value is None else int(np.floor(value * 1000))
+    def milli(value: float | None) -> Any:
+        return None if value is None else int(np.rint(value * 1000))
 
     return pd.DataFrame(
         {
@@ -69,8 +69,8 @@ def gate_waves(assets: pd.DataFrame, plan: WavePlan) -> pd.DataFrame:
             "member_assets": waves["member_assets"].to_numpy(),
             "members_of_other_runs": 0,
             "max_servers": limits.max_servers,
-            "max_ram_milli_gb": floor_milli(limits.max_ram_gb),
-            "max_storage_milli_gb": floor_milli(limits.max_storage_gb),
+            "max_ram_milli_gb": milli(limits.max_ram_gb),
+            "max_storage_milli_gb": milli(limits.max_storage_gb),
             "ram_milli_gb": waves["ram_milli_gb"].to_numpy(),
             "storage_milli_gb": waves["storage_milli_gb"].to_numpy(),
             "planner_note": note.to_numpy(),
@@ -214,3 +214,12 @@ def test_a_small_estate_end_to_end_to_dated_waves_around_a_blackout() -> None:
             assert after.cutover_start == freeze.end + dt.timedelta(days=1)
             assert after.delayed_by == ("quarter close",)
         assert not freeze.overlaps(after.cutover_start, after.cutover_end)
+
+
+def test_an_asset_exactly_at_the_ram_limit_fits_and_its_group_stays_whole() -> None:
+    """Found by hypothesis: 1.1875 GB is 1187.5 milli-GB; the size rounded up while the limit was
+    floored, so the asset counted as over its own limit and its group was split for nothing."""
+    estate = frame(asset("a00", ram=0.0), asset("a13", ram=1.1875))
+    plan = plan_waves(estate, deps(("a00", "a13")), WaveLimits(2, max_ram_gb=1.1875), pilot_size=0)
+    assert set(waves_of(plan).values()) == {1}
+    assert plan.cross_wave_dependencies.empty and plan.waves["within_limits"].all()
