@@ -8,12 +8,12 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from db.repositories.outputs import gate_frame, package_summary
+from db.repositories.outputs import gate_frames, package_summary
 from db.repositories.runs import create_handoff
 from db.session import tenant_session
 from tasks.artifacts.keys import artifact_key
 from tasks.phases import PhaseContext, next_phase
-from tasks.quality import QualityGateFailed, validate_frame
+from tasks.quality import MAIN_FRAME, QualityGateFailed, validate_frames
 
 
 @task(name="quality_gate_and_handoff", persist_result=False)
@@ -24,10 +24,10 @@ def gate_and_handoff(ctx: PhaseContext) -> uuid.UUID:
     table artifact, then raises: the phase fails and nothing downstream starts.
     """
     with tenant_session(ctx.tenant) as session:
-        frame = gate_frame(session=session, master_flow_id=ctx.assets_run_id, phase=ctx.phase)
-        validation = validate_frame(ctx.phase, frame)
+        frames = gate_frames(session=session, master_flow_id=ctx.assets_run_id, phase=ctx.phase)
+        validation = validate_frames(ctx.phase, frames)
         package: dict[str, Any] = package_summary(session=session, master_flow_id=ctx.assets_run_id)
-        package["gate_rows"] = len(frame)
+        package["gate_rows"] = len(frames[MAIN_FRAME])
         package["assets_run_id"] = str(ctx.assets_run_id)
         handoff_id = create_handoff(
             session=session,

@@ -1,43 +1,72 @@
-"""Assessment step 1 — Overview: what the inventory holds, how complete, how much tech debt."""
+"""Assessment step 1 - Overview: what the inventory holds, per engagement and per application.
+
+Counts by type / OS family / environment, data completeness and tech-debt exposure are rows of
+the views of migration 0011 (queryable by anyone with the tenant's context); dependency groups
+are connected components computed here over the run's dependency edges. The step publishes the
+per-application table and a picture, and keeps the engagement figures in its metrics.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from prefect.artifacts import create_table_artifact
+import pandas as pd
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy.orm import Session
 
-from db.repositories.assets import load_assets
+from db.repositories.overview import dependency_graph, overview_rollups
 from tasks.artifacts.keys import artifact_key
+from tasks.artifacts.model import MarkdownArtifact
+from tasks.artifacts.overview import overview_artifacts
+from tasks.assessment.overview_figures import (
+    application_overview,
+    breakdown,
+    dependency_groups_of_positions,
+    engagement_overview,
+)
 from tasks.phases import ASSESSMENT, PhaseContext
 from tasks.steps import step_task
 
 
+@dataclass(frozen=True)
+class Overview:
+    engagement: dict[str, Any]
+    applications: pd.DataFrame  # one row per application (NaN name: assets without one)
+    breakdown: pd.DataFrame  # asset type x OS family x environment
+
+
+def assessment_overview(*, session: Session, master_flow_id: Any) -> Overview:
+    """The run's overview as frames (what the artifacts show and what tests check)."""
+    apps, kinds = overview_rollups(session=session, master_flow_id=master_flow_id)
+    applications, sources, targets = dependency_graph(session=session, master_flow_id=master_flow_id)
+    groups = dependency_groups_of_positions(applications, sources, targets)
+    return Overview(
+        engagement=engagement_overview(apps, groups),
+        applications=application_overview(apps, groups),
+        breakdown=kinds,
+    )
+
+
 def overview(session: Session, ctx: PhaseContext) -> dict[str, Any]:
-    """Counts by type / OS family / environment, completeness and end-of-support exposure."""
-    assets = load_assets(
-        session=session,
-        master_flow_id=ctx.assets_run_id,
-        columns=["asset_type", "os_family", "environment", "completeness_score", "end_of_support_date"],
-    )
-    if assets.empty:
+    """Publish the overview (table + picture) and return the engagement figures as metrics."""
+    result = assessment_overview(session=session, master_flow_id=ctx.assets_run_id)
+    if result.engagement["assets"] == 0:
         raise ValueError("assessment found no assets for this run")
-    table = (
-        assets.fillna({"os_family": "unknown", "environment": "unknown"})
-        .groupby(["asset_type", "os_family", "environment"])
-        .size()
-        .reset_index(name="assets")
-    )
-    create_table_artifact(
-        key=artifact_key("assessment", "overview", ctx.engagement_id),
-        table=table.to_dict("records"),
-        description="Assets by type, OS family, environment",
-    )
+    rows = result.breakdown
+    for artifact in overview_artifacts(
+        result.engagement, result.applications, breakdown(rows, "asset_type"), breakdown(rows, "environment")
+    ):
+        key = artifact_key(ASSESSMENT, artifact.what, ctx.engagement_id)
+        if isinstance(artifact, MarkdownArtifact):
+            create_markdown_artifact(key=key, markdown=artifact.markdown, description=artifact.description)
+        else:
+            create_table_artifact(key=key, table=artifact.rows, description=artifact.description)
     return {
-        "assets": len(assets),
-        "by_type": assets["asset_type"].value_counts().to_dict(),
-        "completeness_avg": round(float(assets["completeness_score"].astype(float).mean()), 3),
-        "with_end_of_support": int(assets["end_of_support_date"].notna().sum()),
+        **result.engagement,
+        "by_type": {str(k): int(v) for k, v in breakdown(rows, "asset_type").itertuples(index=False)},
+        "by_os_family": {str(k): int(v) for k, v in breakdown(rows, "os_family").itertuples(index=False)},
+        "by_environment": {str(k): int(v) for k, v in breakdown(rows, "environment").itertuples(index=False)},
     }
 
 

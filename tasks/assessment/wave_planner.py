@@ -94,10 +94,14 @@ class WaveLimits:
                 raise ValueError(f"{name} must be a positive number of GB, got {value}")
 
     def units(self) -> IntArray:
-        """[servers, RAM milli-GB, storage milli-GB]; an unset limit is effectively unlimited."""
+        """[servers, RAM milli-GB, storage milli-GB]; an unset limit is effectively unlimited.
+
+        Rounded like the assets' sizes (``_milli_gb``), so an asset exactly at the limit fits: a
+        floored limit against a rounded size once made a 1.1875 GB asset "over" a 1.1875 GB limit.
+        """
 
         def milli(value: float | None) -> int:
-            return UNLIMITED if value is None else int(np.floor(float(value) * MILLI))
+            return UNLIMITED if value is None else int(np.rint(float(value) * MILLI))
 
         return np.array([int(self.max_servers), milli(self.max_ram_gb), milli(self.max_storage_gb)])
 

@@ -32,6 +32,8 @@ EXPECTED = {
     ("discovery", "dependency-graph"): "markdown",
     ("discovery", "tech-debt"): "table",
     ("assessment", "summary"): "markdown",
+    ("assessment", "overview"): "table",
+    ("assessment", "overview-chart"): "markdown",
     ("assessment", "strategies"): "table",
     ("assessment", "decisions"): "table",
     ("assessment", "applications"): "table",
@@ -142,7 +144,10 @@ def test_every_phase_publishes_its_artifacts_under_stable_keys(
         (r["source_column"], r["target_field"], r["confidence"]) for r in stored
     )
 
-    for picture in (("discovery", "dependency-graph"), ("assessment", "roadmap"), ("planning", "timeline")):
+    overview = _table(latest["assessment", "overview"])
+    assert sum(r["assets"] for r in overview) == assets and "dependency_groups" in overview[0]
+    pictures = (("assessment", "overview-chart"), ("assessment", "roadmap"), ("planning", "timeline"))
+    for picture in (("discovery", "dependency-graph"), *pictures):
         assert _png(latest[picture]).startswith(PNG_SIGNATURE), picture
 
     decisions = _table(latest["assessment", "decisions"])
