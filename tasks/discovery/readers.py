@@ -38,6 +38,7 @@ from tasks.discovery.formats import ASSETS, Detection, TablePlan
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20
 MAX_CELL_CHARS = 32_768
+MAX_COLUMNS = 1_500  # the raw-record stage is a table, and PostgreSQL allows 1,600 columns per table
 MAX_HEADER_CHARS = 1_024  # a column name is repeated in every raw record's JSON and sent to the mapper
 REJECT_COLUMNS = ["row_number", "column", "value", "reason"]
 _VALUE_LIKE = re.compile(
@@ -274,6 +275,13 @@ def _find_header(records: list[list[str]]) -> int | None:
 
 def _check_header(header: list[str], where: str, row: int) -> None:
     names = [h for h in header if h]
+    if len(header) > MAX_COLUMNS:
+        raise ImportFormatError(
+            f"{len(header):,} columns (limit {MAX_COLUMNS:,}): not an inventory table",
+            file=where,
+            row=row,
+            column=_column_letter(MAX_COLUMNS + 1),
+        )
     too_long = next((i for i, h in enumerate(header) if len(h) > MAX_HEADER_CHARS), None)
     if too_long is not None:
         raise ImportFormatError(
