@@ -132,10 +132,13 @@ def copy_raw_records(
             "problems": json.dumps(_import_problems(rejects)),
         },
     )
-    inserted = int(cursor.rowcount)
-    if inserted >= STATISTICS_THRESHOLD:
+    return int(cursor.rowcount)
+
+
+def refresh_raw_statistics(*, session: Session, rows: int) -> None:
+    """After all sheets of an import are in: one ANALYZE for a big load, not one per sheet."""
+    if rows >= STATISTICS_THRESHOLD:
         refresh_statistics(session=session, table="raw_import_records")
-    return inserted
 
 
 def save_field_mappings(
