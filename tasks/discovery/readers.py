@@ -38,8 +38,14 @@ from tasks.discovery.formats import ASSETS, Detection, TablePlan
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20
 MAX_CELL_CHARS = 32_768
+MAX_COLUMNS = 1_500  # the raw-record stage is a table, and PostgreSQL allows 1,600 columns per table
 MAX_HEADER_CHARS = 1_024  # a column name is repeated in every raw record's JSON and sent to the mapper
 REJECT_COLUMNS = ["row_number", "column", "value", "reason"]
+#: Zip containers (XLSX, bundles): the most a file may unpack to, and the most one large member may
+#: expand its compressed bytes by. Worksheet XML compresses about 5-30 times; a zip bomb thousands.
+MAX_UNPACKED_BYTES = 1 << 30
+MAX_MEMBER_RATIO = 100
+RATIO_CHECK_FROM_BYTES = 8 << 20  # small parts (styles, shared strings of a few rows) may pack tighter
 _VALUE_LIKE = re.compile(
     r"^(?:[-+]?\d+(?:[.,]\d+)?"  # numbers
     r"|\d{1,3}(?:\.\d{1,3}){3}"  # IPv4
@@ -274,6 +280,13 @@ def _find_header(records: list[list[str]]) -> int | None:
 
 def _check_header(header: list[str], where: str, row: int) -> None:
     names = [h for h in header if h]
+    if len(header) > MAX_COLUMNS:
+        raise ImportFormatError(
+            f"{len(header):,} columns (limit {MAX_COLUMNS:,}): not an inventory table",
+            file=where,
+            row=row,
+            column=_column_letter(MAX_COLUMNS + 1),
+        )
     too_long = next((i for i, h in enumerate(header) if len(h) > MAX_HEADER_CHARS), None)
     if too_long is not None:
         raise ImportFormatError(
@@ -428,9 +441,49 @@ def _refuse_nul_cells(records: list[list[str]], where: str) -> None:
         )
 
 
+def _refuse_zip_bomb(archive: zipfile.ZipFile, where: str) -> None:
+    """Refuse a container that would unpack to an absurd size, from its directory alone.
+
+    The sizes a zip declares are read before any member is inflated, so a bomb is refused
+    without the workbook reader (or ``archive.read``) ever holding its output in memory.
+    """
+    members = archive.infolist()
+    total = sum(i.file_size for i in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise ImportFormatError(
+            f"zip container unpacks to {total:,} bytes (limit {MAX_UNPACKED_BYTES:,}): refused", file=where
+        )
+    for info in members:
+        if info.file_size >= RATIO_CHECK_FROM_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > MAX_MEMBER_RATIO:
+                raise ImportFormatError(
+                    f"zip member {info.filename!r} expands {info.compress_size:,} bytes to {info.file_size:,}"
+                    f" ({ratio:,.0f} to 1, limit {MAX_MEMBER_RATIO} to 1): refused as a zip bomb",
+                    file=where,
+                )
+
+
+def _open_zip(raw: bytes, where: str) -> zipfile.ZipFile:
+    """The zip container of ``raw``, its declared sizes checked (see ``_refuse_zip_bomb``)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile as exc:
+        raise ImportFormatError(f"broken zip/XLSX container: {exc}", file=where) from exc
+    _refuse_zip_bomb(archive, where)
+    return archive
+
+
 def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
     from python_calamine import CalamineWorkbook
 
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        pass  # not a readable zip: the workbook reader below says what is wrong with it
+    else:
+        with archive:  # also reached for a workbook inside a bundle, which no one checked yet
+            _refuse_zip_bomb(archive, where)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         tables = []
@@ -504,11 +557,7 @@ def _tables(path: Path, raw: bytes | None) -> tuple[str, list[_Table]]:
         members = [(str(p.relative_to(path)), p.read_bytes()) for p in files]
         return "bundle", _member_tables(members, where)
     if raw.startswith(b"PK\x03\x04"):
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(raw))
-        except zipfile.BadZipFile as exc:
-            raise ImportFormatError(f"broken zip/XLSX container: {exc}", file=where) from exc
-        with archive:
+        with _open_zip(raw, where) as archive:
             if _is_workbook(archive):
                 return "xlsx", _workbook_tables(raw, where)
             members = [

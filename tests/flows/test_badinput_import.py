@@ -36,6 +36,7 @@ REFUSED = [
     "xlsx-nul-escape-in-cell",
     "truncated-xlsx",
     "header-only",
+    "xlsx-zip-bomb",
 ]
 
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from mfactory.errors import ImportFormatError
+from tasks.discovery import readers
 from tasks.discovery.attribute_mapping import ColumnMapping
 from tasks.discovery.data_cleansing import cleanse
 from tasks.discovery.errors_file import write_errors_file
-from tasks.discovery.readers import MAX_CELL_CHARS, read_source
-from tests.badinput_corpus import BIG_CELL_CHARS, CASES, Case
+from tasks.discovery.readers import MAX_CELL_CHARS, MAX_COLUMNS, read_source
+from tests.badinput_corpus import BIG_CELL_CHARS, CASES, Case, _good_xlsx_bytes, _zip_bomb_xlsx
 
 
 def test_corpus_is_large_and_names_are_unique() -> None:
@@ -72,6 +74,38 @@ def test_thousand_columns_all_kept(tmp_path: Path) -> None:
     sheet = read_source(case.build(tmp_path)).sheets[0]
     assert sheet.frame.shape == (5, 1000)
     assert sheet.metadata()["source_columns"] == 1000
+
+
+def test_more_columns_than_the_stage_can_hold_is_refused_at_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = [f"c{i}" for i in range(MAX_COLUMNS + 1)]
+    path.write_text(",".join(header) + "\n" + ",".join("x" for _ in header) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=f"{MAX_COLUMNS + 1:,} columns") as info:
+        read_source(path)
+    assert (info.value.row, info.value.column) == (1, readers._column_letter(MAX_COLUMNS + 1))
+
+
+def test_a_workbook_over_the_unpacked_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "inventory.xlsx"
+    path.write_bytes(_good_xlsx_bytes())
+    assert len(read_source(path).sheets[0].frame) == 100  # within the limits: read as usual
+    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 4096)
+    with pytest.raises(ImportFormatError, match=r"unpacks to .* bytes \(limit 4,096\)") as info:
+        read_source(path)
+    assert info.value.file == str(path)
+
+
+def test_a_zip_bomb_inside_a_bundle_is_refused_naming_the_member(tmp_path: Path) -> None:
+    bomb = _zip_bomb_xlsx(tmp_path).read_bytes()
+    bundle = tmp_path / "export.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:  # stored: the bundle itself looks harmless
+        archive.writestr("vmInfo.csv", "MachineId,MachineName\nm-1,vm-1\n")
+        archive.writestr("servers.xlsx", bomb)
+    with pytest.raises(ImportFormatError, match="zip bomb") as info:
+        read_source(bundle)
+    assert info.value.file == f"{bundle} [servers.xlsx]"
 
 
 def test_mixed_units_convert_per_value_and_the_rest_is_reported(tmp_path: Path) -> None:
