@@ -13,7 +13,7 @@ from db.models.orchestration import (
     PhaseFlow,
     PhaseStep,
 )
-from db.models.planning import AssetDependency, MigrationWave
+from db.models.planning import AssetDependency, MigrationWave, UnresolvedEndpoint
 from db.models.sources import EngagementSource
 from db.models.tenancy import ClientAccount, Engagement
 
@@ -39,6 +39,7 @@ __all__ = [
     "PhaseStep",
     "RawImportRecord",
     "SecurityAuditLog",
+    "UnresolvedEndpoint",
 ]
 
 # Tables whose rows belong to one engagement (RLS + composite tenant FK).
@@ -54,6 +55,7 @@ CAPTURED_TABLES = (
     "migration_waves",
     "assets",
     "asset_dependencies",
+    "unresolved_endpoints",
     "agent_learning_patterns",
     "feedback",
 )

@@ -107,7 +107,7 @@ def test_rvtools_workbook_and_dependency_csv_with_bad_rows(
     assert {a["virtualization_platform"] for a in assets} == {"VMware ESXi 7.0.3 build-21930508"}
 
     # the dependency file: the bad row kept but invalid, listed in the errors file; the rest goes on
-    assert deps["source_format"] == "csv"
+    assert deps["source_format"] == "connection_list"  # recognised from its headers
     assert deps["rejected_count"] == 1
     dep_raw = _raw(admin_engine, deps["id"])
     assert [(r["row_number"], r["is_valid"]) for r in dep_raw] == [(2, True), (3, False), (4, True)]
