@@ -67,6 +67,8 @@ def _edges(admin_engine: Engine, master_flow_id: object) -> dict[tuple[str, str]
 def test_netstat_list_and_azure_export_fold_into_edges_with_counts_ports_and_unresolved_endpoints(
     admin_engine: Engine, new_engagement: Callable[[], Engagement], tmp_path: Path
 ) -> None:
+    """Repeated observations from two files are one edge with count, ports, protocols and time span;
+    an external and an ambiguous address are listed as unresolved; a retried step leaves no duplicates."""
     inventory = tmp_path / "servers.csv"
     inventory.write_text(INVENTORY, encoding="utf-8")
     netstat = tmp_path / "netstat.csv"
@@ -74,7 +76,14 @@ def test_netstat_list_and_azure_export_fold_into_edges_with_counts_ports_and_unr
     azure = tmp_path / "azure.csv"
     azure.write_text(AZURE, encoding="utf-8")
 
-    run = run_master(new_engagement(), inventory=inventory, dependencies=[netstat, azure])
+    # The step fails once after its work committed: the retry must first undo the edges and the
+    # unresolved endpoints of the first attempt (both tables are captured in change_log).
+    run = run_master(
+        new_engagement(),
+        inventory=inventory,
+        dependencies=[netstat, azure],
+        inject_failures={"discovery.dependencies": 1},
+    )
     assert run.state.is_completed(), run.state.message
 
     formats = {
@@ -144,6 +153,8 @@ def test_netstat_list_and_azure_export_fold_into_edges_with_counts_ports_and_unr
 
     steps = steps_of(admin_engine, phase_row(admin_engine, run.master_flow_id)["id"])
     metrics = steps["dependencies"]["metrics"]
+    assert steps["dependencies"]["retry_count"] == 1
+    assert metrics["rows_undone_from_earlier_attempt"] == 3 + 2  # edges + unresolved endpoints
     assert {
         k: metrics[k]
         for k in (

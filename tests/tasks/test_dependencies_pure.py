@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from mfactory.endpoints import parse_port, short_name, split_endpoint
+from tasks.artifacts.charts import dependency_graph_figure, png_bytes
+from tasks.artifacts.graph import group_graph
 from tasks.discovery.dependencies import observation_columns
 from tasks.discovery.dependency_columns import looks_like_endpoint, map_dependency_columns
 from tasks.discovery.dependency_graph import graph_measures
@@ -160,3 +162,15 @@ def test_hub_threshold_follows_the_percentile_in_dense_graphs() -> None:
 def test_no_edges_no_groups() -> None:
     measures = graph_measures(_edges([("a", "a")]))
     assert measures.assets.empty and measures.groups.empty and measures.hubs.empty
+
+
+def test_groups_holding_a_hub_are_ringed_in_the_picture() -> None:
+    nodes = pd.DataFrame({"group": ["erp", "shop", "crm"], "assets": [4, 3, 2]})
+    edges = pd.DataFrame({"source": ["shop", "crm"], "target": ["erp", "erp"], "dependencies": [5, 2]})
+    graph = group_graph(nodes, edges)
+    plain = dependency_graph_figure(graph, "deps")
+    ringed = dependency_graph_figure(graph, "deps", frozenset({"erp", "not-shown"}))
+    assert png_bytes(ringed).startswith(b"\x89PNG")
+    extra = [c for c in ringed.axes[0].collections if c.get_label() == "holds a critical hub"]
+    assert len(extra) == 1 and len(extra[0].get_offsets()) == 1
+    assert not [c for c in plain.axes[0].collections if c.get_label() == "holds a critical hub"]
