@@ -3,7 +3,7 @@
 netstat writes ``10.0.0.5:443`` and ``[fe80::1]:443`` in one cell, flow exports write the host
 and the port in two columns, and ``*:*`` or ``0.0.0.0`` mean "any" (a listening socket, not a
 peer). The grammar is written once here as regular expressions that mean the same in Python
-and in PostgreSQL (plain groups, no look-around, no lazy quantifiers), so the set-based SQL of
+and in PostgreSQL (no look-around, no lazy quantifiers, no back-references), so the set-based SQL of
 ``db.repositories.dependencies`` and this pure parser agree, and a test holds them to it.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 
-#: ``[v6 address]:port`` or ``[v6 address]``.
-BRACKETED = r"^\[([^]]*)\](:([0-9]{1,5}|\*))?$"
-#: ``host:port`` with exactly one colon (a bare IPv6 address has several and keeps them all).
-HOST_PORT = r"^([^:]*):([0-9]{1,5}|\*)$"
-#: A port cell: ``443``, ``443/tcp``, ``tcp/443``; the number is group 1 or 2.
+#: One endpoint cell: ``[v6 address]`` (group 1) or a host without colons (group 2), then maybe
+#: ``:port`` or ``:*`` (group 3). A bare IPv6 address (several colons) does not match: it is a host.
+ENDPOINT = r"^(?:\[([^]]*)\]|([^:]*))(?::([0-9]{1,5}|\*))?$"
+#: A port cell: ``443``, ``443/tcp``, ``tcp/443``; the number is group 1 or 3.
 PORT_CELL = r"^([0-9]{1,5})(/[a-z]+)?$|^[a-z]+/([0-9]{1,5})$"
 #: Hosts that name no peer: wildcards, unspecified and loopback addresses.
 NO_PEER = ("", "*", "0.0.0.0", "::", "127.0.0.1", "::1", "localhost")
@@ -33,10 +32,8 @@ def split_endpoint(cell: str | None) -> tuple[str | None, int | None]:
     """
     text = (cell or "").strip().lower()
     host, port = text, None
-    if (found := re.match(BRACKETED, text)) is not None:
-        host, port = found.group(1), found.group(3)
-    elif (found := re.match(HOST_PORT, text)) is not None:
-        host, port = found.group(1), found.group(2)
+    if (found := re.match(ENDPOINT, text)) is not None:
+        host, port = found.group(1) or found.group(2) or "", found.group(3)
     host = host.strip().rstrip(".")
     number = int(port) if port and port.isdigit() and 0 < int(port) <= 65535 else None
     return (None if host in NO_PEER else host), number

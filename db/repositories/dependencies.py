@@ -26,13 +26,15 @@ from sqlalchemy.orm import Session
 
 from db.repositories.bulk import STATISTICS_THRESHOLD, refresh_statistics
 from db.session import Tenant
-from mfactory.endpoints import BRACKETED, EPHEMERAL_PORT, HOST_PORT, IP_LIKE, NO_PEER, PORT_CELL
+from mfactory.endpoints import ENDPOINT, EPHEMERAL_PORT, IP_LIKE, NO_PEER, PORT_CELL
 
 #: How an end was matched, best first; a match through a short name is less certain.
 NAME, IP, SHORT_NAME = "name", "ip", "short_name"
 SHORT_NAME_CONFIDENCE = 0.9
 #: Separators of an address list in ``assets.ip_address``.
 IP_LIST_SEPARATORS = r"[,;[:space:]]+"
+#: Memory for the step's sorts and hashes (transaction-local; the default 4 MB spills to disk).
+WORK_MEM = "128MB"
 
 
 @dataclass(frozen=True)
@@ -82,60 +84,54 @@ def _literal(value: str) -> str:
 ENDPOINTS = ("src", "dst", "src_ip", "dst_ip")
 
 
-def _split(end: str) -> str:
-    """The regexp matches of one endpoint cell ``e.<end>`` (bracketed IPv6, host:port)."""
-    return f"regexp_match(e.{end}, :bracketed) AS {end}_b, regexp_match(e.{end}, :host_port) AS {end}_h"
-
-
-def _parts(end: str) -> str:
-    """Host and port text of one endpoint cell, from its matches (see mfactory.endpoints)."""
-    return (
-        f"rtrim(btrim(CASE WHEN m.{end}_b IS NOT NULL THEN m.{end}_b[1] WHEN m.{end}_h IS NOT NULL"
-        f" THEN m.{end}_h[1] ELSE e.{end} END), '.') AS {end}_host,"
-        f" CASE WHEN m.{end}_b IS NOT NULL THEN m.{end}_b[3] WHEN m.{end}_h IS NOT NULL"
-        f" THEN m.{end}_h[2] END AS {end}_port"
-    )
-
-
 def _host(end: str) -> str:
-    return f"CASE WHEN h.{end}_host = ANY(:no_peer) THEN NULL ELSE h.{end}_host END"
+    """The host of endpoint cell ``<end>`` from its match ``<end>_m``; NULL for "any" and loopback."""
+    host = f"rtrim(btrim(coalesce({end}_m[1], {end}_m[2], {end})), '.')"
+    return f"CASE WHEN {host} = ANY(:no_peer) THEN NULL ELSE {host} END"
 
 
-def _number(expression: str) -> str:
-    """A port number from digit text (at most five digits by the grammar), NULL outside 1..65535."""
-    return f"CASE WHEN ({expression})::int BETWEEN 1 AND 65535 THEN ({expression})::int END"
+def _number(digits: str) -> str:
+    """A port number from at most five digits (the grammar's limit), NULL outside 1..65535."""
+    return f"CASE WHEN ({digits})::int BETWEEN 1 AND 65535 THEN ({digits})::int END"
 
 
 def _stage_table(session: Session, table: ObservationTable) -> int:
+    """Parse one table's rows into the stage. ``OFFSET 0`` keeps each level a separate step, so
+    every regular expression runs once per cell instead of once per reference to its result."""
     c = table.columns
-    observed, weight = _cell(c.observed_at), _cell(c.observations)
-    kind = _cell(c.dependency_type, lower=False)
+    cells = ", ".join(
+        [
+            f"{_cell(c.source)} AS src",
+            f"{_cell(c.target)} AS dst",
+            f"{_cell(c.source_ip)} AS src_ip",
+            f"{_cell(c.target_ip)} AS dst_ip",
+            f"{_cell(c.port)} AS port",
+            f"{_cell(c.protocol)} AS protocol",
+            f"{_cell(c.dependency_type, lower=False)} AS kind",
+            f"{_cell(c.observed_at, lower=False)} AS observed",
+            f"{_cell(c.observations)} AS weight",
+        ]
+    )
+    matches = ", ".join(f"regexp_match({end}, :endpoint) AS {end}_m" for end in ENDPOINTS)
     sql = f"""
     INSERT INTO dependency_observations
-    SELECT :d, r.row_number,
-           {_host("src")}, {_number("CASE WHEN h.src_port ~ '^[0-9]+$' THEN h.src_port END")},
-           {_host("dst")}, {_number("CASE WHEN h.dst_port ~ '^[0-9]+$' THEN h.dst_port END")},
-           {_host("src_ip")}, {_host("dst_ip")},
-           {_number("coalesce(m.port[1], m.port[3])")},
-           e.protocol, coalesce({kind}, 'network'),
-           CASE WHEN pg_input_is_valid({observed}, 'timestamptz') THEN ({observed})::timestamptz END,
-           CASE WHEN {weight} ~ '^[0-9]{{1,9}}$' AND ({weight})::int > 0 THEN ({weight})::int ELSE 1 END
-      FROM migration.raw_import_records r,
-           LATERAL (SELECT {_cell(c.source)} AS src, {_cell(c.target)} AS dst, {_cell(c.source_ip)} AS src_ip,
-                           {_cell(c.target_ip)} AS dst_ip, {_cell(c.port)} AS port,
-                           {_cell(c.protocol)} AS protocol) e,
-           LATERAL (SELECT {", ".join(_split(end) for end in ENDPOINTS)},
-                           regexp_match(e.port, :port_cell) AS port) m,
-           LATERAL (SELECT {", ".join(_parts(end) for end in ENDPOINTS)}) h
-     WHERE r.data_import_id = :d AND r.sheet_name = :s AND r.is_valid
+    SELECT :d, row_number, {_host("src")}, {_number("src_m[3]")}, {_host("dst")}, {_number("dst_m[3]")},
+           {_host("src_ip")}, {_host("dst_ip")}, {_number("coalesce(port_m[1], port_m[3])")},
+           protocol, coalesce(kind, 'network'),
+           CASE WHEN pg_input_is_valid(observed, 'timestamptz') THEN observed::timestamptz END,
+           CASE WHEN weight ~ '^[0-9]{{1,9}}$' AND weight::int > 0 THEN weight::int ELSE 1 END
+      FROM (SELECT *, {matches}, regexp_match(port, :port_cell) AS port_m
+              FROM (SELECT r.row_number, {cells}
+                      FROM migration.raw_import_records r
+                     WHERE r.data_import_id = :d AND r.sheet_name = :s AND r.is_valid OFFSET 0) e
+            OFFSET 0) m
     """
     result = session.execute(
         text(sql),
         {
             "d": table.data_import_id,
             "s": table.sheet_name,
-            "bracketed": BRACKETED,
-            "host_port": HOST_PORT,
+            "endpoint": ENDPOINT,
             "port_cell": PORT_CELL,
             "no_peer": list(NO_PEER),
         },
@@ -226,15 +222,17 @@ WITH per_import AS (
      GROUP BY 1, 2
 ), edges AS (
     SELECT src_id, dst_id,
-           mode() WITHIN GROUP (ORDER BY dependency_type) AS dependency_type,
+           min(dependency_type) AS dependency_type,
            mode() WITHIN GROUP (ORDER BY port) AS port,
-           mode() WITHIN GROUP (ORDER BY protocol) AS protocol,
-           mode() WITHIN GROUP (ORDER BY data_import_id) AS data_import_id,
+           min(protocol) AS protocol,
+           (array_agg(data_import_id))[1] AS data_import_id,
            sum(weight) AS observation_count,
            array_agg(DISTINCT port) FILTER (WHERE port IS NOT NULL) AS ports,
            array_agg(DISTINCT protocol) FILTER (WHERE protocol IS NOT NULL) AS protocols,
            min(observed_at) AS first_seen, max(observed_at) AS last_seen,
-           array_agg(DISTINCT src_how) || array_agg(DISTINCT dst_how) AS how
+           bool_or('{IP}' IN (src_how, dst_how)) AS by_ip,
+           bool_or('{NAME}' IN (src_how, dst_how)) AS by_name,
+           bool_or('{SHORT_NAME}' IN (src_how, dst_how)) AS by_short_name
       FROM dependency_links
      WHERE src_id IS NOT NULL AND dst_id IS NOT NULL AND src_id <> dst_id
      GROUP BY 1, 2
@@ -244,9 +242,10 @@ INSERT INTO migration.asset_dependencies
      protocol, evidence, confidence, data_import_id, observation_count, ports, protocols, first_seen,
      last_seen)
 SELECT gen_random_uuid(), :c, :e, e.src_id, e.dst_id, e.dependency_type, e.port, e.protocol,
-       jsonb_build_object('rows', p.rows, 'matched_by',
-                          (SELECT jsonb_agg(DISTINCT h ORDER BY h) FROM unnest(e.how) h)),
-       CASE WHEN '{SHORT_NAME}' = ANY(e.how) THEN {SHORT_NAME_CONFIDENCE} ELSE 1.0 END,
+       jsonb_build_object('rows', p.rows, 'matched_by', to_jsonb(array_remove(ARRAY[
+           CASE WHEN e.by_ip THEN '{IP}' END, CASE WHEN e.by_name THEN '{NAME}' END,
+           CASE WHEN e.by_short_name THEN '{SHORT_NAME}' END], NULL))),
+       CASE WHEN e.by_short_name THEN {SHORT_NAME_CONFIDENCE} ELSE 1.0 END,
        e.data_import_id, e.observation_count, e.ports, e.protocols, e.first_seen, e.last_seen
   FROM edges e JOIN per_import p USING (src_id, dst_id)
 """
@@ -293,6 +292,8 @@ def link_dependencies(
     *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, tables: list[ObservationTable]
 ) -> dict[str, int]:
     """Turn the observation rows of ``tables`` into this run's edges and unresolved endpoints."""
+    # Sorting a few hundred thousand observations for the aggregates fits in memory with this.
+    session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     _script(session, STAGE)
     for table in tables:
         _stage_table(session, table)

@@ -9,6 +9,7 @@ the stored edges and kept, as short lists, in the step's metrics for the discove
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -107,9 +108,11 @@ def build_dependencies(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     metrics: dict[str, Any] = {"files": files, "edges": 0, "rows": 0, "unresolved_rows": 0}
     if not tables:
         return metrics
+    started = time.perf_counter()
     metrics.update(
         link_dependencies(session=session, tenant=ctx.tenant, master_flow_id=ctx.assets_run_id, tables=tables)
     )
+    metrics["resolve_seconds"] = round(time.perf_counter() - started, 3)
     unresolved = unresolved_endpoints(session=session, master_flow_id=ctx.assets_run_id, limit=LISTED)
     metrics["top_unresolved_endpoints"] = [
         {**row, "ports": list(row["ports"] or [])[:10]}
@@ -119,6 +122,7 @@ def build_dependencies(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     assets = count_assets(session=session, master_flow_id=ctx.assets_run_id)
     min_neighbours = int(ctx.params.get("hub_min_neighbours", HUB_MIN_NEIGHBOURS))
     metrics.update(graph_metrics(edges, assets, min_neighbours))
+    metrics["graph_seconds"] = round(time.perf_counter() - started - metrics["resolve_seconds"], 3)
     return metrics
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from mfactory.endpoints import BRACKETED, HOST_PORT, PORT_CELL
+from mfactory.endpoints import ENDPOINT, PORT_CELL
 from tests.flows.test_master_discovery import Engagement, phase_row, rows, run_master, steps_of
 
 pytestmark = pytest.mark.usefixtures("database", "prefect_server")
@@ -198,16 +198,18 @@ def test_netstat_list_and_azure_export_fold_into_edges_with_counts_ports_and_unr
         "10.0.0.9:70000",
         "udp/53",
         "443/tcp",
+        "",
+        "[::]:443",
+        "10.0.0.9:*",
     ],
 )
 def test_endpoint_grammar_means_the_same_in_postgresql(admin_engine: Engine, cell: str) -> None:
     """The patterns of mfactory.endpoints match the same groups in PostgreSQL as in Python."""
-
     with admin_engine.connect() as conn:
         found = conn.execute(
-            text("SELECT regexp_match(:c, :b) AS b, regexp_match(:c, :h) AS h, regexp_match(:c, :p) AS p"),
-            {"c": cell, "b": BRACKETED, "h": HOST_PORT, "p": PORT_CELL},
+            text("SELECT regexp_match(:c, :e) AS e, regexp_match(:c, :p) AS p"),
+            {"c": cell, "e": ENDPOINT, "p": PORT_CELL},
         ).one()
-    for sql_groups, pattern in zip(found, (BRACKETED, HOST_PORT, PORT_CELL), strict=True):
+    for sql_groups, pattern in zip(found, (ENDPOINT, PORT_CELL), strict=True):
         python = re.match(pattern, cell)
         assert (None if python is None else list(python.groups())) == sql_groups, pattern
