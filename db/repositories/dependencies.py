@@ -91,8 +91,12 @@ def _host(end: str) -> str:
 
 
 def _number(digits: str) -> str:
-    """A port number from at most five digits (the grammar's limit), NULL outside 1..65535."""
-    return f"CASE WHEN ({digits})::int BETWEEN 1 AND 65535 THEN ({digits})::int END"
+    """A port number from its text (at most five digits, or ``*``), NULL outside 1..65535. The cast
+    sits in a nested CASE: PostgreSQL does not promise to test ``AND`` operands left to right."""
+    return (
+        f"CASE WHEN {digits} ~ '^[0-9]+$' THEN CASE WHEN ({digits})::int BETWEEN 1 AND 65535"
+        f" THEN ({digits})::int END END"
+    )
 
 
 def _stage_table(session: Session, table: ObservationTable) -> int:
@@ -119,7 +123,7 @@ def _stage_table(session: Session, table: ObservationTable) -> int:
            {_host("src_ip")}, {_host("dst_ip")}, {_number("coalesce(port_m[1], port_m[3])")},
            protocol, coalesce(kind, 'network'),
            CASE WHEN pg_input_is_valid(observed, 'timestamptz') THEN observed::timestamptz END,
-           CASE WHEN weight ~ '^[0-9]{{1,9}}$' AND weight::int > 0 THEN weight::int ELSE 1 END
+           coalesce(CASE WHEN weight ~ '^[0-9]{{1,9}}$' THEN NULLIF(weight::int, 0) END, 1)
       FROM (SELECT *, {matches}, regexp_match(port, :port_cell) AS port_m
               FROM (SELECT r.row_number, {cells}
                       FROM migration.raw_import_records r
@@ -309,21 +313,39 @@ def link_dependencies(
     return {"edges": edges, "unresolved_endpoints": unresolved, **{k: int(v) for k, v in counts.items()}}
 
 
-def run_edges(*, session: Session, master_flow_id: uuid.UUID) -> pd.DataFrame:
-    """The run's edges with both ends' names and applications, for the graph measures."""
-    result = session.execute(
+#: The run's assets numbered 0..n-1 (by id): the graph measures work on these integers, which
+#: numpy sorts and counts fast, instead of on UUID objects.
+_NUMBERED = """
+WITH a AS (SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS k, asset_name, application_name
+             FROM migration.assets WHERE master_flow_id = :m)
+"""
+
+
+def run_graph(*, session: Session, master_flow_id: uuid.UUID) -> tuple[pd.DataFrame, pd.Series]:
+    """The run's edges as ``[source, target]`` asset numbers, and each asset number's application."""
+    edges = session.execute(
         text(
-            "SELECT d.source_asset_id, d.target_asset_id, d.observation_count,"
-            "       s.asset_name AS source_name, t.asset_name AS target_name,"
-            "       s.application_name AS source_application, t.application_name AS target_application"
-            "  FROM migration.asset_dependencies d"
-            "  JOIN migration.assets s ON s.id = d.source_asset_id"
-            "  JOIN migration.assets t ON t.id = d.target_asset_id"
-            " WHERE s.master_flow_id = :m"
+            _NUMBERED + "SELECT s.k, t.k FROM migration.asset_dependencies d"
+            " JOIN a s ON s.id = d.source_asset_id JOIN a t ON t.id = d.target_asset_id"
         ),
         {"m": master_flow_id},
-    )
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    ).all()
+    apps = session.execute(
+        text(_NUMBERED + "SELECT k, application_name FROM a WHERE application_name IS NOT NULL"),
+        {"m": master_flow_id},
+    ).all()
+    frame = pd.DataFrame(edges, columns=["source", "target"])
+    application = pd.Series([a[1] for a in apps], index=[a[0] for a in apps], dtype=object)
+    return frame, application
+
+
+def asset_labels(*, session: Session, master_flow_id: uuid.UUID, numbers: list[int]) -> pd.DataFrame:
+    """``[number, asset_name, application_name]`` of the given asset numbers (see ``run_graph``)."""
+    found = session.execute(
+        text(_NUMBERED + "SELECT k, asset_name, application_name FROM a WHERE k = ANY(:k)"),
+        {"m": master_flow_id, "k": numbers},
+    ).all()
+    return pd.DataFrame(found, columns=["number", "asset_name", "application_name"])
 
 
 def unresolved_endpoints(

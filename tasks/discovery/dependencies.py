@@ -10,6 +10,7 @@ the stored edges and kept, as short lists, in the step's metrics for the discove
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -19,8 +20,9 @@ from db.repositories.assets import count_assets
 from db.repositories.dependencies import (
     ObservationColumns,
     ObservationTable,
+    asset_labels,
     link_dependencies,
-    run_edges,
+    run_graph,
     unresolved_endpoints,
 )
 from tasks.discovery.attribute_mapping import stored_mappings
@@ -52,37 +54,34 @@ def observation_columns(where: str, columns: dict[str, str]) -> ObservationColum
     )
 
 
-def _listed_hubs(measures: GraphMeasures, edges: pd.DataFrame) -> list[dict[str, Any]]:
-    ends = [[f"{side}_asset_id", f"{side}_name", f"{side}_application"] for side in ("source", "target")]
-    names = pd.concat([edges[e].set_axis(["id", "n", "a"], axis=1) for e in ends])
-    names = names.drop_duplicates("id").set_index("id")
-    hubs = measures.hubs.head(LISTED)
+def _listed_hubs(measures: GraphMeasures, labels: pd.DataFrame) -> list[dict[str, Any]]:
+    names = labels.set_index("number")
     return [
         {
-            "asset_name": names.at[h.asset_id, "n"],
-            "application_name": names.at[h.asset_id, "a"],
+            "asset_name": names.at[h.asset_id, "asset_name"],
+            "application_name": names.at[h.asset_id, "application_name"],
             "group": int(h.group),
             "neighbours": int(h.neighbours),
             "dependents": int(h.dependents),
             "dependencies": int(h.dependencies),
             "other_applications": int(h.applications),
         }
-        for h in hubs.itertuples()
+        for h in measures.hubs.head(LISTED).itertuples()
     ]
 
 
-def graph_metrics(edges: pd.DataFrame, assets: int, min_neighbours: int) -> dict[str, Any]:
-    """Groups and hubs of the stored edges, as metrics (counts plus the top ``LISTED`` of each)."""
-    frame = edges.rename(columns={"source_asset_id": "source", "target_asset_id": "target"})
-    application = pd.concat(
-        [
-            edges.set_index("source_asset_id")["source_application"],
-            edges.set_index("target_asset_id")["target_application"],
-        ]
-    )
-    application = application[~application.index.duplicated()]
-    measures = graph_measures(frame, application, min_neighbours=min_neighbours)
+def graph_metrics(
+    edges: pd.DataFrame,
+    application: pd.Series,
+    assets: int,
+    min_neighbours: int,
+    labels: Callable[[list[int]], pd.DataFrame],
+) -> dict[str, Any]:
+    """Groups and hubs of ``edges[source, target]`` as metrics (counts plus the top ``LISTED`` of
+    each); ``labels`` names the listed hubs."""
+    measures = graph_measures(edges, application, min_neighbours=min_neighbours)
     groups = measures.groups
+    listed = [int(a) for a in measures.hubs["asset_id"].head(LISTED)]
     return {
         "dependency_groups": len(groups),
         "largest_group": int(groups["assets"].max()) if len(groups) else 0,
@@ -90,7 +89,7 @@ def graph_metrics(edges: pd.DataFrame, assets: int, min_neighbours: int) -> dict
         "isolated_assets": assets - len(measures.assets),
         "hubs": len(measures.hubs),
         "hub_threshold": measures.hub_threshold,
-        "top_hubs": _listed_hubs(measures, edges),
+        "top_hubs": _listed_hubs(measures, labels(listed)) if listed else [],
         "largest_groups": groups.head(LISTED).astype(int).to_dict("records"),
     }
 
@@ -118,10 +117,14 @@ def build_dependencies(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         {**row, "ports": list(row["ports"] or [])[:10]}
         for row in unresolved.drop(columns="file").to_dict("records")
     ]
-    edges = run_edges(session=session, master_flow_id=ctx.assets_run_id)
+    edges, application = run_graph(session=session, master_flow_id=ctx.assets_run_id)
     assets = count_assets(session=session, master_flow_id=ctx.assets_run_id)
     min_neighbours = int(ctx.params.get("hub_min_neighbours", HUB_MIN_NEIGHBOURS))
-    metrics.update(graph_metrics(edges, assets, min_neighbours))
+
+    def labels(numbers: list[int]) -> pd.DataFrame:
+        return asset_labels(session=session, master_flow_id=ctx.assets_run_id, numbers=numbers)
+
+    metrics.update(graph_metrics(edges, application, assets, min_neighbours, labels))
     metrics["graph_seconds"] = round(time.perf_counter() - started - metrics["resolve_seconds"], 3)
     return metrics
 

@@ -36,11 +36,10 @@ class GraphMeasures:
 
 
 def _index(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ids, codes = np.unique(
-        np.concatenate([edges["source"].to_numpy(), edges["target"].to_numpy()]), return_inverse=True
-    )
+    """Dense codes 0..n-1 for the ids of both ends (hash-based: no sorting of UUID objects)."""
+    codes, ids = pd.factorize(np.concatenate([edges["source"].to_numpy(), edges["target"].to_numpy()]))
     n = len(edges)
-    return ids, codes[:n], codes[n:]
+    return np.asarray(ids), codes[:n], codes[n:]
 
 
 def graph_measures(
@@ -82,7 +81,8 @@ def graph_measures(
         if application is not None
         else np.full(n, None, dtype=object)
     )
-    app_key = np.where(pd.isna(apps), ids.astype(str), apps.astype(str))
+    own = np.char.add("\x00asset ", np.arange(n).astype(str)).astype(object)  # no application: its own
+    app_key = np.where(pd.isna(apps), own, apps.astype(str))
     # Distinct other applications reached by each asset (pairs both ways, own application excluded).
     other = pd.DataFrame({"asset": ends, "app": app_key[np.concatenate([pairs % n, pairs // n])]})
     other = other[other["app"].to_numpy() != app_key[other["asset"].to_numpy()]]
@@ -98,8 +98,10 @@ def graph_measures(
             "applications": reached,
         }
     )
-    # Number groups by size (largest = 1), ties by their smallest asset id: stable for a given graph.
-    sizes = assets.groupby("group").agg(assets=("asset_id", "size"), first=("asset_id", "min"))
+    # Number groups by size (largest = 1), ties by their first asset: stable for a given edge list.
+    sizes = (
+        assets.assign(code=np.arange(n)).groupby("group").agg(assets=("code", "size"), first=("code", "min"))
+    )
     order = sizes.sort_values(["assets", "first"], ascending=[False, True]).index
     renumber = pd.Series(np.arange(1, len(order) + 1), index=order)
     assets["group"] = renumber.reindex(assets["group"]).to_numpy()
@@ -122,6 +124,6 @@ def graph_measures(
 
     threshold = max(int(min_neighbours), int(np.ceil(np.percentile(neighbours, percentile))))
     hubs = assets[assets["neighbours"] >= threshold].sort_values(
-        ["neighbours", "applications", "asset_id"], ascending=[False, False, True], kind="stable"
+        ["neighbours", "applications"], ascending=[False, False], kind="stable"
     )
     return GraphMeasures(assets, groups, hubs.reset_index(drop=True), threshold)
