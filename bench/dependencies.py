@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         "isolated_assets",
         "hubs",
         "hub_threshold",
-        "resolve_seconds",
+        "seconds",
+        "link_seconds",
         "graph_seconds",
     )
     for key in shown:

@@ -16,6 +16,7 @@ Three statements do the work whatever the size of the lists:
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -294,23 +295,44 @@ def _script(session: Session, sql: str, params: dict[str, Any] | None = None) ->
 
 def link_dependencies(
     *, session: Session, tenant: Tenant, master_flow_id: uuid.UUID, tables: list[ObservationTable]
-) -> dict[str, int]:
-    """Turn the observation rows of ``tables`` into this run's edges and unresolved endpoints."""
+) -> dict[str, Any]:
+    """Turn the observation rows of ``tables`` into this run's edges and unresolved endpoints.
+
+    Returns the counts and, under ``seconds``, how long each stage took (parse, resolve, edges,
+    unresolved endpoints), so a slow run says where its time went.
+    """
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        seconds[name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
     # Sorting a few hundred thousand observations for the aggregates fits in memory with this.
     session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     _script(session, STAGE)
     for table in tables:
         _stage_table(session, table)
     _script(session, ORIENT)
+    lap("parse")
     _script(session, NAMES, {"m": master_flow_id, "ip_like": IP_LIKE, "ip_list": IP_LIST_SEPARATORS})
     _script(session, LINKS, {"ip_like": IP_LIKE})
+    lap("resolve")
     tenant_ids = {"c": tenant.client_account_id, "e": tenant.engagement_id}
     edges = int(session.execute(text(EDGES), tenant_ids).rowcount)  # type: ignore[attr-defined]
-    unresolved = int(session.execute(text(UNRESOLVED), tenant_ids).rowcount)  # type: ignore[attr-defined]
     if edges >= STATISTICS_THRESHOLD:
         refresh_statistics(session=session, table="asset_dependencies")
+    lap("edges")
+    unresolved = int(session.execute(text(UNRESOLVED), tenant_ids).rowcount)  # type: ignore[attr-defined]
     counts = session.execute(text(COUNTS)).one()._asdict()
-    return {"edges": edges, "unresolved_endpoints": unresolved, **{k: int(v) for k, v in counts.items()}}
+    lap("unresolved")
+    return {
+        "edges": edges,
+        "unresolved_endpoints": unresolved,
+        **{k: int(v) for k, v in counts.items()},
+        "seconds": seconds,
+    }
 
 
 #: The run's assets numbered 0..n-1 (by id): the graph measures work on these integers, which
