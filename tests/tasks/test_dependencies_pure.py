@@ -7,7 +7,9 @@ import pytest
 
 from mfactory.endpoints import parse_port, short_name, split_endpoint
 from tasks.artifacts.charts import dependency_graph_figure, png_bytes
+from tasks.artifacts.discovery import _dependencies
 from tasks.artifacts.graph import group_graph
+from tasks.artifacts.model import Report
 from tasks.discovery.dependencies import observation_columns
 from tasks.discovery.dependency_columns import looks_like_endpoint, map_dependency_columns
 from tasks.discovery.dependency_graph import graph_measures
@@ -174,3 +176,29 @@ def test_groups_holding_a_hub_are_ringed_in_the_picture() -> None:
     extra = [c for c in ringed.axes[0].collections if c.get_label() == "holds a critical hub"]
     assert len(extra) == 1 and len(extra[0].get_offsets()) == 1
     assert not [c for c in plain.axes[0].collections if c.get_label() == "holds a critical hub"]
+
+
+def test_report_names_groups_hubs_and_the_most_observed_unresolved_endpoints() -> None:
+    nodes = pd.DataFrame({"group": ["erp", "shop"], "assets": [4, 3]})
+    edges = pd.DataFrame({"source": ["shop", "erp"], "target": ["erp", "erp"], "dependencies": [5, 2]})
+    step = {
+        "dependencies": {
+            "dependency_groups": 2,
+            "largest_group": 4,
+            "isolated_assets": 1,
+            "hubs": 1,
+            "hub_threshold": 10,
+            "unresolved_rows": 3,
+            "unresolved_endpoints": 2,
+            "top_unresolved_endpoints": [
+                {"endpoint": "52.95.110.1", "observations": 2},
+                {"endpoint": "10.0.3.1", "observations": 1},
+            ],
+        }
+    }
+    report = Report(title="Discovery")
+    _dependencies(report, edges, group_graph(nodes, edges), step)
+    assert any("2 dependency groups" in line and "1 critical hub" in line for line in report.done)
+    assert len(report.warnings) == 1
+    assert "`52.95.110.1` (2), `10.0.3.1` (1)" in report.warnings[0]
+    assert "2 distinct endpoints" in report.warnings[0]
