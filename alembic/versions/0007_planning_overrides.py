@@ -1,7 +1,7 @@
 """planning overrides
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-23 15:30:00
 
 Users' overrides of assessment decisions (an asset's 6R, its wave, a wave's dates, a lock),
@@ -19,7 +19,7 @@ from alembic import op
 from mfactory.settings import get_settings
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ from db.models.orchestration import (
     PhaseStep,
 )
 from db.models.overrides import PlanningOverride
-from db.models.planning import AssetDependency, MigrationWave
+from db.models.planning import AssetDependency, MigrationWave, UnresolvedEndpoint
 from db.models.sources import EngagementSource
 from db.models.tenancy import ClientAccount, Engagement
 
@@ -41,6 +41,7 @@ __all__ = [
     "PlanningOverride",
     "RawImportRecord",
     "SecurityAuditLog",
+    "UnresolvedEndpoint",
 ]
 
 # Tables whose rows belong to one engagement (RLS + composite tenant FK).
@@ -56,6 +57,7 @@ CAPTURED_TABLES = (
     "migration_waves",
     "assets",
     "asset_dependencies",
+    "unresolved_endpoints",
     "agent_learning_patterns",
     "feedback",
 )

@@ -6,8 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Float, Index, Integer, Text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import Date, DateTime, Float, Index, Integer, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TenantMixin, created_at, one_of, tenant_ref, tenant_table_args, uuid_pk
@@ -33,6 +33,37 @@ class AssetDependency(TenantMixin, Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     confidence: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
     data_import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    observation_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=1, server_default="1",
+        comment="Observations (rows, or their count column) aggregated into this edge",
+    )
+    ports: Mapped[list[int] | None] = mapped_column(ARRAY(Integer), comment="Distinct ports seen, ascending")
+    protocols: Mapped[list[str] | None] = mapped_column(ARRAY(Text), comment="Distinct protocols seen")
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+
+
+class UnresolvedEndpoint(TenantMixin, Base):
+    __tablename__ = "unresolved_endpoints"
+    __table_args__ = tenant_table_args(
+        tenant_ref("data_imports", "data_import_id"),
+        one_of("side", ("source", "target")),
+        one_of("reason", ("unknown", "ambiguous")),
+        Index("ix_unresolved_endpoints_import", "data_import_id"),
+        {"comment": "A dependency endpoint no asset of the run matched (often an external service)."},
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    data_import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    endpoint: Mapped[str] = mapped_column(Text, nullable=False, comment="Host, FQDN or IP as observed")
+    side: Mapped[str] = mapped_column(Text, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    observations: Mapped[int] = mapped_column(Integer, nullable=False)
+    ports: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    peers: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, comment="Distinct resolved assets on the other end"
+    )
     created_at: Mapped[datetime] = created_at()
 
 

@@ -45,8 +45,11 @@ def png_bytes(figure: Figure) -> bytes:
 # --- dependency graph ------------------------------------------------------------------
 
 
-def dependency_graph_figure(graph: GroupGraph, title: str) -> Figure:
-    """Groups as discs (area ~ assets), dependencies between them as lines (width ~ log count)."""
+def dependency_graph_figure(
+    graph: GroupGraph, title: str, hub_groups: frozenset[str] = frozenset()
+) -> Figure:
+    """Groups as discs (area ~ assets), dependencies between them as lines (width ~ log count);
+    groups that hold a critical hub get a red ring."""
     figure = new_figure(12, 9)
     ax = figure.add_subplot()
     ax.set_axis_off()
@@ -86,6 +89,19 @@ def dependency_graph_figure(graph: GroupGraph, title: str) -> Figure:
     sizes = np.where(folded, 900.0, 80 + 1400 * np.sqrt(shown / max(shown.max(), 1.0)))
     colours = np.where(folded, "#bbbbbb", np.where(nodes["links"].to_numpy() > 0, "#4c72b0", "#a1c4e8"))
     ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=1.5, zorder=3)
+    ringed = nodes["group"].isin(hub_groups).to_numpy()
+    if ringed.any():
+        ax.scatter(
+            pos[ringed, 0],
+            pos[ringed, 1],
+            s=sizes[ringed] * 1.25,
+            facecolors="none",
+            edgecolors="#c44e52",
+            linewidths=2.5,
+            zorder=3,
+            label="holds a critical hub",
+        )
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
     for (x, y), group, n in zip(pos, nodes["group"], nodes["assets"], strict=True):
         ax.text(x, y - 0.07, f"{group}\n{int(n):,} assets", fontsize=8, ha="center", va="top", zorder=4)
     ax.set_xlim(-1.25, 1.25)

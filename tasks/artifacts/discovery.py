@@ -131,11 +131,24 @@ def _dependencies(report: Report, edges: pd.DataFrame, graph: GroupGraph, step: 
         f"{plural(int(edges['dependencies'].sum()), 'dependency', 'dependencies')} between assets; "
         f"{across:,} of them link different groups (of {plural(graph.total_groups, 'application group')})"
     )
-    unresolved = int(step.get("dependencies", {}).get("unresolved_rows", 0))
+    measured = step.get("dependencies", {})
+    if measured.get("dependency_groups"):
+        groups, largest = int(measured["dependency_groups"]), int(measured["largest_group"])
+        isolated, hubs = int(measured.get("isolated_assets", 0)), int(measured.get("hubs", 0))
+        report.done.append(
+            f"{plural(groups, 'dependency group')} (connected assets; the largest has {largest:,}), "
+            f"{plural(isolated, 'asset')} without a dependency, {plural(hubs, 'critical hub')} "
+            f"(linked to at least {int(measured.get('hub_threshold', 0)):,} other assets)"
+        )
+    unresolved = int(measured.get("unresolved_rows", 0))
     if unresolved:
+        endpoints = measured.get("top_unresolved_endpoints", [])[:5]
+        listed = ", ".join(f"`{e['endpoint']}` ({int(e['observations']):,})" for e in endpoints)
         report.warnings.append(
-            f"{plural(unresolved, 'dependency row')} name an asset that is not in the inventory "
-            "and were not linked"
+            f"{plural(unresolved, 'dependency row')} name an endpoint that matches no asset of the inventory "
+            f"({plural(int(measured.get('unresolved_endpoints', 0)), 'distinct endpoint')}, often external "
+            f"services) and were not linked; most observed: {listed}. The full list is the "
+            "`unresolved-endpoints` table and `migration.unresolved_endpoints`."
         )
 
 
@@ -187,7 +200,11 @@ def build(session: Session, ctx: PhaseContext, metrics: dict[str, Any]) -> Repor
 
     assets_rows = capped_rows(breakdown)
     mapping_rows = capped_rows(mappings)
-    picture = png_bytes(dependency_graph_figure(graph, "Dependencies between application groups"))
+    measured = step.get("dependencies", {})
+    hub_groups = frozenset(
+        h["application_name"] for h in measured.get("top_hubs", []) if h.get("application_name")
+    )
+    picture = png_bytes(dependency_graph_figure(graph, "Dependencies between application groups", hub_groups))
     report.artifacts += [
         TableArtifact(
             keys.ASSETS,
@@ -201,6 +218,22 @@ def build(session: Session, ctx: PhaseContext, metrics: dict[str, Any]) -> Repor
         ),
         MarkdownArtifact(
             keys.DEPENDENCY_GRAPH, graph_markdown(graph, picture), "Dependency graph of application groups"
+        ),
+        TableArtifact(
+            keys.DEPENDENCY_HUBS,
+            measured.get("top_hubs", []),
+            "Critical hubs: assets linked to the most other assets (distinct, either direction), with the "
+            "other applications they reach; the most connected first",
+        ),
+        TableArtifact(
+            keys.DEPENDENCY_GROUPS,
+            measured.get("largest_groups", []),
+            "Dependency groups (connected components of the dependency graph), the largest first",
+        ),
+        TableArtifact(
+            keys.UNRESOLVED_ENDPOINTS,
+            measured.get("top_unresolved_endpoints", []),
+            "Dependency endpoints that match no asset (name, FQDN or IP), the most observed first",
         ),
         TableArtifact(
             keys.TECH_DEBT,

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.repositories.imports import load_field_mappings, save_field_mappings
-from mfactory.canonical import normalise_header
 from tasks.discovery.asset_sheets import is_asset_sheet, sheet_sample
+from tasks.discovery.dependency_columns import map_dependency_columns
 from tasks.discovery.imports_of_run import DEPENDENCIES, INVENTORY, run_imports
 from tasks.discovery.mapping.learning import find_learned, record_applied
 from tasks.discovery.mapping.mapper import default_mapper
@@ -39,49 +39,8 @@ def map_columns(headers: list[str]) -> list[ColumnMapping]:
 
 # --- the step --------------------------------------------------------------------------
 
-DEPENDENCY_FIELDS: dict[str, tuple[str, ...]] = {
-    "source": (
-        "source",
-        "source_asset_name",
-        "source_server_name",
-        "source_server",
-        "parent",
-        "from",
-        "src",
-        "source_host",
-        "client",
-    ),
-    "target": (
-        "target",
-        "target_asset_name",
-        "destination_server_name",
-        "destination_server",
-        "child",
-        "to",
-        "dst",
-        "destination",
-        "target_host",
-        "server",
-    ),
-    "dependency_type": ("dependency_type", "type", "relationship_type", "relation", "kind"),
-    "port": ("port", "destination_port", "target_port", "dst_port"),
-    "protocol": ("protocol", "transport"),
-}
-
-
-def map_dependency_columns(headers: list[str]) -> list[ColumnMapping]:
-    """Map a dependency export's columns to source/target/type/port/protocol."""
-    index = {normalise_header(a): f for f, aliases in DEPENDENCY_FIELDS.items() for a in aliases}
-    taken: set[str] = set()
-    result = []
-    for header in headers:
-        target = index.get(normalise_header(header))
-        if target is None or target in taken:
-            result.append(ColumnMapping(header, None, 0.0, "unmapped"))
-        else:
-            taken.add(target)
-            result.append(ColumnMapping(header, target, 0.9, "alias"))
-    return result
+#: Rows of a dependency list whose values may decide its columns (when headers do not).
+DEPENDENCY_SAMPLE_ROWS = 200
 
 
 def _stored(m: ColumnMapping, kind: str) -> dict[str, Any]:
@@ -117,7 +76,8 @@ def propose_mappings(session: Session, ctx: PhaseContext) -> dict[str, Any]:
                 if kind == INVENTORY:
                     mappings = list(_inventory_proposal(session, data_import, sheet).columns)
                 else:
-                    mappings = map_dependency_columns(sheet["columns"])
+                    sample = sheet_sample(session, data_import, sheet, DEPENDENCY_SAMPLE_ROWS)
+                    mappings = map_dependency_columns(list(sheet["columns"]), sample)
                 save_field_mappings(
                     session=session,
                     tenant=ctx.tenant,

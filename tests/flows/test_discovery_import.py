@@ -139,7 +139,7 @@ def test_rvtools_workbook_and_dependency_csv_with_bad_rows(
     assert metrics["quality_gate"]["failed"] == []
 
     # the dependency file: the bad row kept but invalid, listed in the errors file; the rest goes on
-    assert deps["source_format"] == "csv"
+    assert deps["source_format"] == "connection_list"  # recognised from its headers
     assert deps["rejected_count"] == 1
     dep_raw = _raw(admin_engine, deps["id"])
     assert [(r["row_number"], r["is_valid"]) for r in dep_raw] == [(2, True), (3, False), (4, True)]
