@@ -7,7 +7,8 @@ Three statements do the work whatever the size of the lists:
    port and its destination an ephemeral one);
 2. both ends are resolved against one name table of the run's assets: asset name, hostname,
    FQDN, the short name of a dotted name and every address in ``ip_address`` (which may hold a
-   list), case-insensitive. A key two assets share at its best rank resolves to neither
+   list) or in ``custom_attributes.ip_addresses`` (where cleansing keeps a cell's valid addresses
+   when it holds several), case-insensitive. A key two assets share at its best rank resolves to neither
    ("ambiguous") rather than to a guess;
 3. one INSERT folds repeated observations into one edge per (source, target) with the count,
    the distinct ports and protocols and the first/last time seen; self-edges are dropped; one
@@ -162,7 +163,7 @@ DROP TABLE IF EXISTS dependency_names;
 CREATE TEMP TABLE dependency_names ON COMMIT DROP AS
 WITH assets AS (
     SELECT id, lower(btrim(asset_name)) AS asset_name, lower(rtrim(btrim(hostname), '.')) AS hostname,
-           lower(rtrim(btrim(fqdn), '.')) AS fqdn, ip_address
+           lower(rtrim(btrim(fqdn), '.')) AS fqdn, ip_address, custom_attributes -> 'ip_addresses' AS ips
       FROM migration.assets WHERE master_flow_id = :m
 ), keys AS (
     SELECT asset_name AS key, id, 1 AS pref FROM assets
@@ -174,6 +175,9 @@ WITH assets AS (
     UNION ALL SELECT lower(ip), id, 5
       FROM assets, LATERAL regexp_split_to_table(btrim(ip_address), :ip_list) ip
      WHERE ip_address IS NOT NULL
+    UNION ALL SELECT lower(ip), id, 5  -- cleansing keeps the first valid address, the list aside
+      FROM assets, LATERAL jsonb_array_elements_text(ips) ip
+     WHERE jsonb_typeof(ips) = 'array'
 ), ranked AS (
     SELECT DISTINCT key, id, pref, min(pref) OVER (PARTITION BY key) AS best
       FROM keys WHERE key IS NOT NULL AND key <> ''
