@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"rows written by ours: {counts}; bench_raw: {raw_count:,}")
     print(
         f"assets: {metrics['inventory'].get('assets')}, "
-        f"duplicates skipped: {metrics['inventory'].get('duplicates_skipped')}, "
+        f"duplicates merged: {metrics['inventory'].get('duplicates_merged')}, "
         f"rows rejected: {metrics['data_cleansing'].get('rows_rejected')}, "
         f"values dropped: {metrics['data_cleansing'].get('values_dropped')}"
     )

@@ -27,7 +27,7 @@ from tasks.phases import PHASES
 def master_flow(
     client: str,
     engagement: str,
-    inventory: str | None = None,
+    inventory: str | list[str] | None = None,
     dependencies: list[str] | None = None,
     phases: list[str] | None = None,
     max_wave_size: int = 25,
