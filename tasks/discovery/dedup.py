@@ -146,9 +146,11 @@ def ambiguous_names(frame: pd.DataFrame, keys: pd.DataFrame) -> set[str]:
     return set(distinct.index[distinct.gt(1).any(axis=1)])
 
 
-def _conflict(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-    both = pd.notna(left) & pd.notna(right)
-    return both & (left != right)
+def _conflict(left: npt.ArrayLike, right: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Element-wise: both present and different (compared as text)."""
+    lhs = pd.Series(np.asarray(left, dtype=object)).astype("string")
+    rhs = pd.Series(np.asarray(right, dtype=object)).astype("string")
+    return (lhs.notna() & rhs.notna() & lhs.ne(rhs)).fillna(False).to_numpy(dtype=bool)
 
 
 def components(n: int, a: npt.ArrayLike, b: npt.ArrayLike) -> Labels:

@@ -26,7 +26,9 @@ from db.repositories.dedup import delete_assets, similar_assets
 from db.session import Tenant
 from tasks.discovery import dedup
 from tasks.discovery.data_cleansing import cleansed_sheets
+from tasks.discovery.data_import import sources
 from tasks.discovery.fingerprints import fingerprints
+from tasks.discovery.imports_of_run import INVENTORY
 from tasks.phases import DISCOVERY, PhaseContext
 from tasks.steps import step_task
 
@@ -57,9 +59,15 @@ def completeness(frame: pd.DataFrame) -> pd.Series:
 
 
 def inventory_rows(session: Session, ctx: PhaseContext) -> pd.DataFrame:
-    """Every cleansed asset row of the run's inventory files, with lineage and source order."""
-    frames = []
+    """Every cleansed asset row of the run's inventory files, with lineage and source order.
+
+    The source order (the order the files were given) decides between equally complete rows.
+    """
+    given = [str(path) for kind, path in sources(ctx) if kind == INVENTORY]
+    frames, order = [], {}
     for data_import, raw, result in cleansed_sheets(session, ctx):
+        name = data_import.source_name
+        order[data_import.id] = given.index(name) if name in given else len(given) + len(order)
         assets = result.assets.copy()
         assets["raw_import_record_id"] = raw.loc[assets.index, "raw_import_record_id"]
         assets["data_import_id"] = data_import.id
@@ -67,7 +75,6 @@ def inventory_rows(session: Session, ctx: PhaseContext) -> pd.DataFrame:
         frames.append(assets)
     if not frames:
         raise ValueError("no inventory rows to build assets from")
-    order = {i: n for n, i in enumerate(dict.fromkeys(f["data_import_id"].iloc[0] for f in frames if len(f)))}
     rows = pd.concat(frames, ignore_index=True)
     if rows.empty:
         raise ValueError("every inventory row was rejected (no name, hostname, FQDN or id): see errors file")
@@ -88,7 +95,14 @@ def _imports(rows: pd.DataFrame, members: pd.Series) -> pd.Series:
 
 
 def deduplicate_rows(
-    *, session: Session, tenant: Tenant, run: dict[str, Any], rows: pd.DataFrame, embedder: Embedder
+    *,
+    session: Session,
+    tenant: Tenant,
+    run: dict[str, Any],
+    rows: pd.DataFrame,
+    embedder: Embedder,
+    max_distance: float = MAX_FINGERPRINT_DISTANCE,
+    ef_search: int = EF_SEARCH,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Write one asset per distinct machine of ``rows``; returns the assets written and the metrics.
 
@@ -118,9 +132,9 @@ def deduplicate_rows(
         tenant=tenant,
         asset_ids=list(ids[chosen]),
         master_flow_ids=[run["master_flow_id"]],
-        max_distance=MAX_FINGERPRINT_DISTANCE,
+        max_distance=max_distance,
         k=NEIGHBOURS,
-        ef_search=EF_SEARCH,
+        ef_search=ef_search,
     )
     position = pd.Series(np.arange(len(assets)), index=ids)
     pairs = pairs.assign(

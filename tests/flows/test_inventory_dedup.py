@@ -69,8 +69,9 @@ def test_two_overlapping_inventories_merge_with_provenance(
             m=master_flow_id,
         )
     }
-    # the most complete row gives the name: the CMDB row of app01 (8 of 10 key fields) beats vCenter's (7)
-    assert sorted(assets) == ["db01", "lone01", "payroll-app01", "web01", "web02"]
+    # the most complete row gives the name: the CMDB row of app01 (8 of 10 key fields) beats vCenter's (7);
+    # db01's two rows are equally complete, and vcenter.csv was given first
+    assert sorted(assets) == ["db01", "lone01", "payroll-app01", "web01", "web02"], assets
 
     web01 = assets["web01"]
     assert (web01["memory_gb"], web01["owner"]) == (16, "alice@example.com")
