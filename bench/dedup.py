@@ -102,20 +102,29 @@ def synthetic_sources(n_assets: int, seed: int = 11) -> tuple[pd.DataFrame, dict
         blank = rng.random(len(cmdb)) < (0.2 if column != "ip_address" else 0.1)
         blank &= ~(renamed & (column == "ip_address"))  # a renamed host with no IP has nothing left to match
         cmdb.loc[blank, column] = None
-    # CMDB-only hosts that look like their neighbours: clones with other numbers (not duplicates)
+    # CMDB-only hosts that look like their neighbours (not duplicates): half are clones with other
+    # numbers and their own IPs; half are hard: the same name but another suffix ("vm0001-test" ->
+    # "vm0001-old"), no IP, and the attributes of some other asset (same size by chance, at times)
     extra = base.sample(frac=0.1, random_state=seed + 1).copy()
-    extra["asset_name"] = (
+    hard = np.arange(len(extra)) % 2 == 1
+    renumbered = (
         extra["asset_name"]
         .astype(str)
         .str.replace(r"\d+", lambda m: str(int(m.group()) + 50_000), regex=True)
     )
+    resuffixed = extra["asset_name"].astype(str).str.replace(r"-[a-z]+$", "-old", regex=True)
+    extra["asset_name"] = np.where(hard, resuffixed, renumbered)
     extra[["fqdn", "mac_address", "vm_uuid"]] = None
+    donors = base.sample(n=int(hard.sum()), random_state=seed + 3, replace=True)
+    for column in ("os_name", "cpu_cores", "memory_gb", "storage_gb", "application_name", "environment"):
+        extra.loc[hard, column] = donors[column].to_numpy()
     extra["ip_address"] = (
         "10.250."
         + pd.Series(np.arange(len(extra)) // 250).astype(str).to_numpy()
         + "."
         + pd.Series(np.arange(len(extra)) % 250).astype(str).to_numpy()
     )
+    extra.loc[hard, "ip_address"] = None
     extra["truth"] = np.arange(n_assets, n_assets + len(extra))
     cmdb = pd.concat([cmdb, extra])
 

@@ -44,6 +44,7 @@ IMPORT, SHEET, ROW, RAW, FORMAT, ORDER = (
 COMPLETENESS = "completeness_score"
 
 _HEX = r"[^0-9a-f]"
+_SEPARATORS = r"[\s,;|]+"
 _IPV4 = r"^\d{1,3}(\.\d{1,3}){3}$"
 _NULL_UUIDS = {"0" * 32, "f" * 32}
 _NULL_MACS = {"0" * 12, "f" * 12}
@@ -74,7 +75,7 @@ def normalised_fqdn(values: pd.Series) -> pd.Series:
 def short_name(values: pd.Series) -> pd.Series:
     """``WEB01.corp.example.com`` -> ``web01``: what a short name and an FQDN of one host share."""
     names = values.astype("string").str.strip().str.lower()
-    short = names.str.split(".", n=1).str[0].str.strip()
+    short = names.str.replace(r"\..*$", "", regex=True).str.strip()
     ok = short.ne("") & ~names.str.match(_IPV4)
     return short.where(ok.fillna(False), pd.NA)
 
@@ -100,7 +101,9 @@ def key_table(frame: pd.DataFrame) -> pd.DataFrame:
     parts.append(_long(frame, EXTERNAL_ID, (source + "|" + external).where(external.notna(), pd.NA)))
     parts.append(_long(frame, FQDN, normalised_fqdn(_text(frame, "fqdn"))))
     cells = _text(frame, "mac_address").reset_index(drop=True)
-    macs = cells.str.split(r"[\s,;|]+", regex=True).explode().str.replace(_HEX, "", regex=True)
+    several = cells.str.contains(_SEPARATORS, regex=True).fillna(False)
+    macs = pd.concat([cells[~several], cells[several].str.split(_SEPARATORS, regex=True).explode()])
+    macs = macs.str.replace(_HEX, "", regex=True)
     macs = macs.where(macs.str.len().eq(12) & ~macs.isin(_NULL_MACS), pd.NA).dropna()
     positions = macs.index.to_numpy(dtype=np.int64)
     parts.append(pd.DataFrame({"pos": positions, "key_type": MAC, "key": macs.to_numpy()}))
@@ -226,7 +229,10 @@ def merge_rows(frame: pd.DataFrame, labels: Labels, fields: Sequence[str]) -> pd
     best = positions.groupby(label, sort=True).first()
     lineage = [c for c in (IMPORT, SHEET, ROW, RAW) if c in frame]
     merged[lineage] = frame.iloc[best.to_numpy()][lineage].to_numpy()
-    members = positions.groupby(label, sort=True).agg(list)
+    by_label = np.argsort(label.to_numpy(), kind="stable")  # keeps the best-first order within a label
+    counts = label.value_counts(sort=False).reindex(merged.index).to_numpy()
+    chunks = np.split(positions.to_numpy()[by_label], np.cumsum(counts)[:-1])
+    members = pd.Series([c.tolist() for c in chunks], index=merged.index, dtype=object)
     merged["members"] = members
     multi = members.loc[members.map(len).gt(1)]
     docs = dict(zip(multi.index, _provenance(frame, source_pos.loc[multi.index], multi), strict=True))
@@ -240,25 +246,23 @@ def merge_rows(frame: pd.DataFrame, labels: Labels, fields: Sequence[str]) -> pd
     return merged.reset_index(drop=True)
 
 
-def _where(frame: pd.DataFrame, pos: int) -> dict[str, object]:
-    row = frame.iloc[pos]
-    return {
-        "import": str(row[IMPORT]) if IMPORT in frame else None,
-        "sheet": row[SHEET] if SHEET in frame else None,
-        "row": int(row[ROW]) if ROW in frame else pos,
-    }
-
-
 def _provenance(frame: pd.DataFrame, source_pos: pd.DataFrame, members: pd.Series) -> list[dict[str, object]]:
-    """Provenance documents of the merged assets (a loop over merged assets only, not over rows)."""
+    """Provenance documents of the merged assets (a loop over merged assets only, not over all rows)."""
+    n = len(frame)
+    imports = frame[IMPORT].astype(str).to_numpy() if IMPORT in frame else np.full(n, None)
+    sheets = frame[SHEET].to_numpy() if SHEET in frame else np.full(n, None)
+    numbers = frame[ROW].to_numpy() if ROW in frame else np.arange(n)
+    raws = frame[RAW].astype(object).to_numpy() if RAW in frame else np.full(n, None)
+    where = [
+        {"import": i, "sheet": s, "row": int(r)} for i, s, r in zip(imports, sheets, numbers, strict=True)
+    ]
+    fields = list(source_pos.columns)
+    picks = source_pos.to_numpy()
     out = []
-    for label, member_positions in members.items():
-        picks = source_pos.loc[label].dropna().astype(int)
-        rows = [
-            {**_where(frame, p), "raw": str(frame[RAW].iloc[p]) if RAW in frame else None}
-            for p in member_positions
-        ]
-        out.append({"fields": {f: _where(frame, p) for f, p in picks.items()}, "rows": rows})
+    for row_picks, member_positions in zip(picks, members, strict=True):
+        chosen = {f: where[int(p)] for f, p in zip(fields, row_picks, strict=True) if p == p}
+        rows = [{**where[p], "raw": None if raws[p] is None else str(raws[p])} for p in member_positions]
+        out.append({"fields": chosen, "rows": rows})
     return out
 
 
@@ -277,6 +281,7 @@ def _union_custom(frame: pd.DataFrame, members: pd.Series) -> list[dict[str, obj
 
 # --- fingerprint candidates -----------------------------------------------------------------
 
+MAX_BLOCK = 50
 FINGERPRINT_FIELDS = ("os_name", "cpu_cores", "memory_gb", "ip_address", "application_name", "environment")
 
 
@@ -300,27 +305,46 @@ def content_hash(texts: pd.Series) -> pd.Series:
     return texts.map(lambda t: hashlib.sha1(t.encode("utf-8")).hexdigest())
 
 
-def block_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Blocking keys per row (``pos``, ``block``): same cores+memory, same name prefix, same IP.
+def _first_ip(frame: pd.DataFrame) -> pd.Series:
+    return _text(frame, "ip_address").str.replace(r"[\s,;|].*$", "", regex=True)
 
-    Two rows are compared by fingerprint only if they share a block, which keeps the candidate
-    set small at 100k rows while still catching a renamed host (same size or IP) and a host
-    with missing size fields (same name prefix).
+
+def _digits(values: pd.Series) -> pd.Series:
+    digits = short_name(values.astype("string")).str.replace(r"\D", "", regex=True)
+    return digits.where(digits.ne(""), pd.NA)
+
+
+def _cores(frame: pd.DataFrame) -> pd.Series:
+    if "cpu_cores" not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return pd.to_numeric(frame["cpu_cores"], errors="coerce").round(0).astype("Int64").astype("string")
+
+
+def block_table(frame: pd.DataFrame, max_block: int = MAX_BLOCK) -> pd.DataFrame:
+    """Blocking keys per row (``pos``, ``block``): the same primary IP, or the same digits in the name
+    and the same cores (letters only: the same 4-letter name prefix).
+
+    Two rows are compared by fingerprint only if they share a block; a block of more than
+    ``max_block`` rows says nothing (``01`` of every ``*01`` host) and is dropped. This keeps the
+    candidates few at 100k rows while still catching a renamed host (same IP, or same number and
+    size) whose keys all differ.
     """
-    cores = pd.to_numeric(frame.get("cpu_cores"), errors="coerce") if "cpu_cores" in frame else None
-    memory = pd.to_numeric(frame.get("memory_gb"), errors="coerce") if "memory_gb" in frame else None
-    parts = []
-    if cores is not None and memory is not None:
-        rounded = memory.round(0).astype("Int64").astype("string")
-        spec = "spec:" + cores.astype("Int64").astype("string") + ":" + rounded
-        parts.append(_long(frame, "spec", spec.reset_index(drop=True)))
-    name = short_name(_text(frame, "asset_name")).str.replace(r"[^a-z0-9]", "", regex=True).str[:4]
-    name = "name:" + name.where(name.str.len().ge(3), pd.NA)
-    parts.append(_long(frame, "name", name.reset_index(drop=True)))
-    ip = _text(frame, "ip_address").str.split(r"[\s,;|]+", regex=True).str[0]
-    parts.append(_long(frame, "ip", ("ip:" + ip).reset_index(drop=True)))
-    blocks = pd.concat(parts, ignore_index=True).rename(columns={"key": "block"})
-    return blocks[["pos", "block"]].drop_duplicates(ignore_index=True)
+    name = _text(frame, "asset_name")
+    digits = _digits(name)
+    prefix = short_name(name).str.replace(r"[^a-z]", "", regex=True).str[:4]
+    by_name = ("d:" + digits + ":" + _cores(frame).fillna("?")).fillna(
+        "p:" + prefix.where(prefix.str.len().ge(3))
+    )
+    blocks = pd.concat(
+        [
+            _long(frame, "ip", ("ip:" + _first_ip(frame)).reset_index(drop=True)),
+            _long(frame, "name", by_name.reset_index(drop=True)),
+        ],
+        ignore_index=True,
+    ).rename(columns={"key": "block"})
+    blocks = blocks[["pos", "block"]].drop_duplicates(ignore_index=True)
+    size = blocks.groupby("block")["pos"].transform("size")
+    return blocks.loc[size.le(max_block)].reset_index(drop=True)
 
 
 def candidates(frame: pd.DataFrame, imports: pd.Series) -> npt.NDArray[np.bool_]:
@@ -330,18 +354,32 @@ def candidates(frame: pd.DataFrame, imports: pd.Series) -> npt.NDArray[np.bool_]
     come from several).
     """
     blocks = block_table(frame)
+    out = np.zeros(len(frame), dtype=bool)
     if blocks.empty:
-        return np.zeros(len(frame), dtype=bool)
+        return out
     blocks["imports"] = imports.to_numpy()[blocks["pos"].to_numpy()]
     spread = blocks.groupby("block")["imports"].transform("nunique")
-    chosen = blocks.loc[spread.gt(1), "pos"].unique()
-    out = np.zeros(len(frame), dtype=bool)
-    out[chosen] = True
+    out[blocks.loc[spread.gt(1), "pos"].unique()] = True
     return out
 
 
-def _digits(values: pd.Series) -> pd.Series:
-    return short_name(values.astype("string")).str.replace(r"\D", "", regex=True).replace("", pd.NA)
+def _facts(frame: pd.DataFrame) -> dict[str, npt.NDArray[np.object_]]:
+    """The hard facts two rows must not contradict, normalised, one array per fact."""
+    mac = (
+        _text(frame, "mac_address")
+        .str.replace(r"[\s,;|].*$", "", regex=True)
+        .str.replace(_HEX, "", regex=True)
+    )
+    facts = {
+        "digits": _digits(_text(frame, "asset_name")),
+        "ip": _first_ip(frame),
+        "vm": normalised_uuid(_text(frame, "vm_uuid")),
+        "bios": normalised_uuid(_text(frame, "bios_uuid")),
+        "fqdn": normalised_fqdn(_text(frame, "fqdn")),
+        "mac": mac.where(mac.str.len().eq(12), pd.NA),
+        "cores": _cores(frame),
+    }
+    return {k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in facts.items()}
 
 
 def accept_pairs(frame: pd.DataFrame, imports: pd.Series, pairs: pd.DataFrame) -> npt.NDArray[np.bool_]:
@@ -349,37 +387,23 @@ def accept_pairs(frame: pd.DataFrame, imports: pd.Series, pairs: pd.DataFrame) -
 
     Refused: pairs from a common import, pairs sharing no block, and pairs whose hard facts
     contradict (digits in the name - ``web01`` is not ``web02`` -, primary IP, cores, memory off by
-    more than 10 %, UUID, FQDN, MAC).
+    more than 10 %, VM/BIOS UUID, FQDN, MAC).
     """
     if pairs.empty:
         return np.zeros(0, dtype=bool)
-    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    a, b = pairs["a"].to_numpy(dtype=np.int64), pairs["b"].to_numpy(dtype=np.int64)
     sets = imports.map(set).to_numpy()
     disjoint = np.array([not (sets[i] & sets[j]) for i, j in zip(a, b, strict=True)], dtype=bool)
     blocks = block_table(frame)
-    shared = (
-        pairs.reset_index(drop=True)
-        .reset_index()
-        .merge(blocks, left_on="a", right_on="pos")
-        .merge(blocks, left_on=["b", "block"], right_on=["pos", "block"])
+    numbered = pd.DataFrame({"i": np.arange(len(a)), "a": a, "b": b})
+    shared = numbered.merge(blocks, left_on="a", right_on="pos").merge(
+        blocks, left_on=["b", "block"], right_on=["pos", "block"]
     )
-    in_block = np.zeros(len(pairs), dtype=bool)
-    in_block[shared["index"].unique()] = True
-
-    def conflict(values: pd.Series) -> npt.NDArray[np.bool_]:
-        v = values.to_numpy(dtype=object)
-        return np.asarray(_conflict(v[a], v[b]), dtype=bool)
-
-    keys = key_table(frame)
-    n = len(frame)
-    contradiction = conflict(_digits(frame["asset_name"]))
-    contradiction |= conflict(_text(frame, "ip_address").str.split(r"[\s,;|]+", regex=True).str[0])
-    for key_type in (UUID, FQDN, MAC):
-        first = _first_key(keys, key_type, n)
-        contradiction |= np.asarray(_conflict(first[a], first[b]), dtype=bool)
-    cores = pd.to_numeric(frame.get("cpu_cores"), errors="coerce") if "cpu_cores" in frame else None
-    if cores is not None:
-        contradiction |= conflict(cores.astype("Int64").astype(object))
+    in_block = np.zeros(len(a), dtype=bool)
+    in_block[shared["i"].unique()] = True
+    contradiction = np.zeros(len(a), dtype=bool)
+    for values in _facts(frame).values():
+        contradiction |= _conflict(values[a], values[b])
     if "memory_gb" in frame:
         memory = pd.to_numeric(frame["memory_gb"], errors="coerce").to_numpy(dtype=float)
         ma, mb = memory[a], memory[b]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from agents.embeddings import Embedder, Vectors
+from agents.embeddings import Embedder, Vectors, get_embedder
 from db.repositories.dedup import stored_fingerprints
 from db.repositories.learning import vector_literal
 from db.session import Tenant
@@ -29,14 +29,21 @@ class Fingerprints:
     reused: int  # distinct texts whose stored vector was reused
 
 
-def fingerprints(*, session: Session, tenant: Tenant, texts: pd.Series, embedder: Embedder) -> Fingerprints:
-    """Vectors (as pgvector literals) for ``texts``, from the store where possible."""
+def fingerprints(
+    *, session: Session, tenant: Tenant, texts: pd.Series, embedder: Embedder | None = None
+) -> Fingerprints:
+    """Vectors (as pgvector literals) for ``texts``, from the store where possible.
+
+    Without ``embedder`` the process-wide MiniLM model is loaded, and only if a text needs it.
+    """
     hashes = content_hash(texts)
     distinct = pd.Series(texts.to_numpy(), index=hashes.to_numpy())
     distinct = distinct[~distinct.index.duplicated()]
     stored = stored_fingerprints(session=session, tenant=tenant, hashes=list(distinct.index))
     missing = distinct[~distinct.index.isin(list(stored))]
-    vectors: Vectors = embedder.embed(list(missing.to_numpy())) if len(missing) else np.zeros((0, 0))
+    vectors: Vectors = np.zeros((0, 0), dtype=np.float32)
+    if len(missing):
+        vectors = (embedder or get_embedder()).embed(list(missing.to_numpy()))
     literal_of = {h: vector_literal(v) for h, v in stored.items()}
     literal_of.update({h: vector_literal(v) for h, v in zip(missing.index, vectors, strict=True)})
     return Fingerprints(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from agents.embeddings import Embedder, get_embedder
+from agents.embeddings import Embedder
 from db.repositories.assets import ASSET_COLUMNS, copy_assets, update_assets
 from db.repositories.dedup import delete_assets, similar_assets
 from db.session import Tenant
@@ -100,7 +100,7 @@ def deduplicate_rows(
     tenant: Tenant,
     run: dict[str, Any],
     rows: pd.DataFrame,
-    embedder: Embedder,
+    embedder: Embedder | None = None,
     max_distance: float = MAX_FINGERPRINT_DISTANCE,
     ef_search: int = EF_SEARCH,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -183,7 +183,7 @@ def _merge_fingerprint_groups(
     columns = [
         c
         for c in merged.columns
-        if c in ASSET_COLUMNS and c not in _LINEAGE - {"data_import_id", "raw_import_record_id"}
+        if c in ASSET_COLUMNS and c not in ("id", "client_account_id", "engagement_id")
     ]
     update_assets(session=session, frame=merged.loc[sizes > 1], columns=columns)
     delete_assets(session=session, asset_ids=list(set(assets["id"]) - set(merged["id"])))
@@ -198,7 +198,6 @@ def build_inventory(session: Session, ctx: PhaseContext) -> dict[str, Any]:
         tenant=ctx.tenant,
         run=run,
         rows=inventory_rows(session, ctx),
-        embedder=get_embedder(),
     )
     return {
         "assets": len(assets),

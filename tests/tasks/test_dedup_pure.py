@@ -102,14 +102,40 @@ def test_merge_takes_each_field_from_the_best_row_and_records_provenance() -> No
 def test_candidates_need_a_shared_block_with_another_import() -> None:
     frame = pd.DataFrame(
         {
-            "asset_name": ["app01", "payroll-app01", "zeta9", "omega7"],
-            "cpu_cores": [2, 2, 64, 2],
-            "memory_gb": [8.0, 8.0, 512.0, 8.0],
-            "ip_address": ["10.0.0.3", "10.0.0.3", "10.9.9.9", "10.0.0.7"],
+            "asset_name": [
+                "app01",
+                "payroll-app01",
+                "zeta9",
+                "omega7",
+                "omega-7b",
+                "solo5",
+                "solo-5",
+                "lone",
+            ],
+            "cpu_cores": [2, 2, 64, 2, 2, 4, 8, 2],
+            "ip_address": [
+                "10.0.0.3",
+                "10.0.0.3",
+                "10.9.9.9",
+                "10.0.0.7",
+                "10.0.0.8",
+                None,
+                None,
+                "10.0.0.3",
+            ],
         }
     )
-    imports = pd.Series([("A",), ("B",), ("B",), ("A",)])
-    assert dedup.candidates(frame, imports).tolist() == [True, True, False, True]
+    imports = pd.Series([("A",), ("B",), ("B",), ("A",), ("B",), ("A",), ("B",), ("B",)])
+    # same IP; same number and cores; solo5/solo-5 differ in cores; lone shares the IP block of app01
+    expected = [True, True, False, True, True, False, False, True]
+    assert dedup.candidates(frame, imports).tolist() == expected
+
+
+def test_a_block_too_big_to_mean_anything_is_dropped() -> None:
+    frame = pd.DataFrame({"asset_name": [f"web{i:02d}" for i in range(60)], "ip_address": ["10.0.0.1"] * 60})
+    imports = pd.Series([("A",), ("B",)] * 30)
+    assert not dedup.candidates(frame, imports).any()
+    assert dedup.candidates(frame.head(10), imports.head(10)).all()
 
 
 def test_accept_pairs_vetoes_contradictions() -> None:
