@@ -34,7 +34,7 @@ from agents.embeddings import get_embedder
 from bench.ingest import setup_run
 from db.migrate import upgrade
 from db.repositories.assets import copy_assets
-from db.repositories.dedup import SIMILAR_SQL, set_ef_search
+from db.repositories.dedup import SIMILAR_SQL, ef_search_for, set_ef_search
 from db.repositories.imports import create_data_import
 from db.repositories.learning import vector_literal
 from db.session import tenant_session
@@ -243,8 +243,19 @@ def recall_at_k(n_per_tenant: int, queries: int, ef_values: list[int], k: int = 
         exact, exact_ms = answer(session)
         plan = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + str(SIMILAR_SQL)), params))
         assert "ix_assets_fingerprint_hnsw" not in plan, "the exact search must not use the index"
+    with tenant_session(ctx.tenant) as session:
+        adaptive = ef_search_for(session=session, k=k, own_rows=n_per_tenant, floor=EF_SEARCH)
+        indexed = session.execute(
+            text(
+                "SELECT reltuples FROM pg_class WHERE oid = 'migration.ix_assets_fingerprint_hnsw'::regclass"
+            )
+        ).scalar_one()
+    print(
+        f"index: {indexed:.0f} fingerprints, the queried tenant's run holds {n_per_tenant} "
+        f"({n_per_tenant / indexed:.1%}); adaptive ef_search = {adaptive}"
+    )
     out = []
-    for ef in ef_values:
+    for ef in [*ef_values, adaptive]:
         with tenant_session(ctx.tenant) as session:
             set_ef_search(session, ef)
             plan = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + str(SIMILAR_SQL)), params))
@@ -271,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--recall-assets", type=int, default=5000, help="fingerprints per tenant (3 tenants)")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--ef", type=int, nargs="+", default=[10, 20, 40, EF_SEARCH, 200])
+    parser.add_argument("--ef", type=int, nargs="+", default=[10, 20, 40, EF_SEARCH, 200, 400])
     args = parser.parse_args(argv)
     upgrade()
     rows, mix = synthetic_sources(args.assets)

@@ -9,12 +9,14 @@ row-level security, so the plan and the result do not depend on the policy alone
 Why ``hnsw.ef_search`` is set here: pgvector (0.6 here, no iterative index scans) filters *after*
 the index scan, which yields at most ``ef_search`` candidates; other tenants' and other runs'
 fingerprints near the query take places in that list. The value is set transaction-locally
-(``set_config(..., true)`` = ``SET LOCAL``) for this statement's transaction only; bench/dedup.py
-measures recall@10 against exact search for several values (docs/benchmarks.md).
+(``set_config(..., true)`` = ``SET LOCAL``) for this statement's transaction only, and scaled to
+the share of the index the filter keeps (``ef_search_for``); bench/dedup.py measures recall@10
+against exact search for several values (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 
@@ -42,6 +44,25 @@ SIMILAR_SQL = text(
 )
 
 
+#: pgvector's upper bound for hnsw.ef_search.
+MAX_EF_SEARCH = 1000
+
+
+def ef_search_for(*, session: Session, k: int, own_rows: int, floor: int) -> int:
+    """An ``ef_search`` large enough that ~2k of the scan's candidates pass the tenant/run filter.
+
+    The filter keeps about ``own_rows / rows in the index`` of what the scan yields, if the query's
+    neighbours spread over tenants like the index does; the index size comes from the catalogue
+    (``pg_class.reltuples``, refreshed by the ANALYZE after each bulk load), which is no tenant data.
+    """
+    indexed = session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = 'migration.ix_assets_fingerprint_hnsw'::regclass")
+    ).scalar_one()
+    total = max(float(indexed or 0), float(own_rows), 1.0)
+    wanted = 2 * k * total / max(own_rows, 1)
+    return int(min(MAX_EF_SEARCH, max(floor, math.ceil(wanted))))
+
+
 def set_ef_search(session: Session, ef_search: int) -> None:
     """``SET LOCAL hnsw.ef_search``: the candidate list of this transaction's HNSW scans."""
     session.execute(text("SELECT set_config('hnsw.ef_search', :v, true)"), {"v": str(int(ef_search))})
@@ -56,14 +77,19 @@ def similar_assets(
     max_distance: float,
     k: int,
     ef_search: int,
+    own_rows: int | None = None,
 ) -> pd.DataFrame:
     """Per query asset, up to ``k`` assets of ``master_flow_ids`` within ``max_distance`` (cosine).
 
-    Returns ``query_id``, ``match_id``, ``distance`` (nearest first per query).
+    ``ef_search`` is used as given, or, with ``own_rows`` (fingerprints the filter lets through),
+    as the floor of ``ef_search_for``. Returns ``query_id``, ``match_id``, ``distance`` (nearest
+    first per query).
     """
     columns = ["query_id", "match_id", "distance"]
     if not asset_ids:
         return pd.DataFrame(columns=columns)
+    if own_rows is not None:
+        ef_search = ef_search_for(session=session, k=k, own_rows=own_rows, floor=ef_search)
     set_ef_search(session, ef_search)
     result = session.execute(
         SIMILAR_SQL,

@@ -135,6 +135,7 @@ def deduplicate_rows(
         max_distance=max_distance,
         k=NEIGHBOURS,
         ef_search=ef_search,
+        own_rows=int(chosen.sum()),
     )
     position = pd.Series(np.arange(len(assets)), index=ids)
     pairs = pairs.assign(
