@@ -46,7 +46,7 @@ KEY_FIELDS = (
 )
 #: Cosine distance under which two blocked, non-contradicting fingerprints are one asset
 #: (bench/dedup.py calibrates it on a synthetic set with known duplicates).
-MAX_FINGERPRINT_DISTANCE = 0.12
+MAX_FINGERPRINT_DISTANCE = 0.2
 NEIGHBOURS = 10
 EF_SEARCH = 100
 _LINEAGE = {"data_import_id", "raw_import_record_id", "id", "client_account_id", "engagement_id"}
@@ -142,6 +142,8 @@ def deduplicate_rows(
         a=position.reindex(pairs["query_id"]).to_numpy(), b=position.reindex(pairs["match_id"]).to_numpy()
     )
     accepted = pairs.loc[dedup.accept_pairs(assets, imports, pairs[["a", "b"]])]
+    metrics["fingerprint_pairs_within_distance"] = _unordered(pairs)
+    metrics["fingerprint_pairs_refused"] = _unordered(pairs) - _unordered(accepted)
     groups = dedup.components(len(assets), accepted["a"], accepted["b"])
     merged_by_fingerprint = len(assets) - len(np.unique(groups))
     metrics["merged_by_fingerprint"] = merged_by_fingerprint
@@ -150,6 +152,12 @@ def deduplicate_rows(
     metrics["duplicates_merged"] = len(rows) - len(assets)
     metrics["merged_assets"] = int(assets["provenance"].notna().sum())
     return assets, metrics
+
+
+def _unordered(pairs: pd.DataFrame) -> int:
+    """Distinct pairs, (a, b) and (b, a) counted once."""
+    a, b = pairs["a"].to_numpy(dtype=np.int64), pairs["b"].to_numpy(dtype=np.int64)
+    return len(pd.DataFrame({"lo": np.minimum(a, b), "hi": np.maximum(a, b)}).drop_duplicates())
 
 
 def _finish(assets: pd.DataFrame, run: dict[str, Any]) -> pd.DataFrame:
