@@ -41,7 +41,13 @@ from db.repositories.learning import vector_literal
 from db.session import tenant_session
 from mfactory.synthetic import generate_inventory
 from tasks.discovery import dedup
-from tasks.discovery.inventory import EF_SEARCH, MAX_FINGERPRINT_DISTANCE, completeness, deduplicate_rows
+from tasks.discovery.inventory import (
+    EF_SEARCH,
+    MAX_FINGERPRINT_DISTANCE,
+    NEIGHBOURS,
+    completeness,
+    deduplicate_rows,
+)
 
 FIELDS = [
     "asset_name",
@@ -160,7 +166,7 @@ def pair_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "pairs_true": real, "pairs_predicted": said}
 
 
-def run_dedup(rows: pd.DataFrame, max_distance: float) -> dict[str, Any]:
+def run_dedup(rows: pd.DataFrame, max_distance: float, neighbours: int = NEIGHBOURS) -> dict[str, Any]:
     ctx = setup_run()
     start = time.perf_counter()
     with tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id, step_name="inventory") as session:
@@ -186,6 +192,7 @@ def run_dedup(rows: pd.DataFrame, max_distance: float) -> dict[str, Any]:
             rows=rows.drop(columns=["truth"]).assign(data_import_id=rows["data_import_id"].map(imports)),
             embedder=get_embedder(),
             max_distance=max_distance,
+            neighbours=neighbours,
         )
     seconds = time.perf_counter() - start
     predicted = np.empty(len(rows), dtype=np.int64)
@@ -287,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--recall-assets", type=int, default=5000, help="fingerprints per tenant (3 tenants)")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--neighbours", type=int, default=NEIGHBOURS, help="k of the dedup similarity query")
     parser.add_argument("--ef", type=int, nargs="+", default=[10, 20, 40, EF_SEARCH, 200, 400])
     args = parser.parse_args(argv)
     upgrade()
@@ -299,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for distance in args.distances:
-        r = run_dedup(rows, distance)
+        r = run_dedup(rows, distance, args.neighbours)
         m = r["metrics"]
         by_key = ", ".join(f"{k} {v}" for k, v in m["merged_by_key"].items())
         print(

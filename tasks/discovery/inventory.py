@@ -47,7 +47,7 @@ KEY_FIELDS = (
 #: Cosine distance under which two blocked, non-contradicting fingerprints are one asset
 #: (bench/dedup.py calibrates it on a synthetic set with known duplicates).
 MAX_FINGERPRINT_DISTANCE = 0.2
-NEIGHBOURS = 10
+NEIGHBOURS = 30
 EF_SEARCH = 100
 _LINEAGE = {"data_import_id", "raw_import_record_id", "id", "client_account_id", "engagement_id"}
 
@@ -103,6 +103,7 @@ def deduplicate_rows(
     embedder: Embedder | None = None,
     max_distance: float = MAX_FINGERPRINT_DISTANCE,
     ef_search: int = EF_SEARCH,
+    neighbours: int = NEIGHBOURS,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Write one asset per distinct machine of ``rows``; returns the assets written and the metrics.
 
@@ -133,7 +134,7 @@ def deduplicate_rows(
         asset_ids=list(ids[chosen]),
         master_flow_ids=[run["master_flow_id"]],
         max_distance=max_distance,
-        k=NEIGHBOURS,
+        k=neighbours,
         ef_search=ef_search,
         own_rows=int(chosen.sum()),
     )
