@@ -28,7 +28,7 @@ from tasks.planning.catalogue import offer
 def master_flow(
     client: str,
     engagement: str,
-    inventory: str | None = None,
+    inventory: str | list[str] | None = None,
     dependencies: list[str] | None = None,
     phases: list[str] | None = None,
     max_wave_size: int = 25,

@@ -45,6 +45,13 @@ app.add_typer(edit_app, name="edit")
 app.add_typer(map_app, name="map")
 
 SAMPLE_INVENTORY = PACKAGE_DATA / "samples" / "inventory.csv"
+
+
+def _inventory_parameter(paths: list[Path] | None) -> str | list[str] | None:
+    """One file stays a path (as runs always recorded it); several become a list."""
+    if not paths:
+        return None
+    return str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
 SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"
 DEMO_CLIENT, DEMO_ENGAGEMENT = "Demo Client", "Demo DC exit"
 
@@ -89,7 +96,10 @@ def demo(
 def run(
     client: Annotated[str, typer.Option(help="Client account name (created if new).")],
     engagement: Annotated[str, typer.Option(help="Engagement name (created if new).")],
-    inventory: Annotated[Path | None, typer.Option(help="Inventory export (CSV/XLSX).")] = None,
+    inventory: Annotated[
+        list[Path] | None,
+        typer.Option(help="Inventory export (CSV/XLSX); repeatable: duplicates across files are merged."),
+    ] = None,
     dependencies: Annotated[list[Path] | None, typer.Option(help="Dependency export(s); repeatable.")] = None,
     phases: Annotated[
         list[str] | None, typer.Option(help="Phase(s) to run; repeatable. Default: all.")
@@ -127,7 +137,7 @@ def run(
     _run_master(
         client=client,
         engagement=engagement,
-        inventory=str(inventory) if inventory else None,
+        inventory=_inventory_parameter(inventory),
         dependencies=[str(d) for d in dependencies or []],
         phases=phases or None,
         max_wave_size=max_wave_size,

@@ -1,7 +1,7 @@
 """dependency observations: counts, ports and time span on edges; unresolved endpoints
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23 15:20:00
 
 Dependency exports and netstat-like lists repeat the same connection many times (one row per
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from mfactory.settings import get_settings
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -66,6 +66,13 @@ class Asset(TenantMixin, Base):
         one_of("environment", ENVIRONMENTS),
         one_of("business_criticality", CRITICALITY),
         Index("ix_assets_engagement_hostname", "engagement_id", "hostname"),
+        Index(
+            "ix_assets_fingerprint_hnsw",
+            "fingerprint",
+            postgresql_using="hnsw",
+            postgresql_ops={"fingerprint": "vector_cosine_ops"},
+        ),
+        Index("ix_assets_engagement_fingerprint_hash", "engagement_id", "fingerprint_hash"),
         {"comment": "Every discovered asset of an engagement (servers, VMs, databases, apps)."},
     )
 
@@ -155,8 +162,14 @@ class Asset(TenantMixin, Base):
     fingerprint: Mapped[list[float] | None] = mapped_column(
         Vector(EMBEDDING_DIM), comment="Embedding for duplicate detection"
     )
+    fingerprint_hash: Mapped[str | None] = mapped_column(
+        Text, comment="sha1 of the text the fingerprint embeds (reuse it instead of embedding again)"
+    )
     custom_attributes: Mapped[dict[str, Any] | None] = mapped_column(
         JSONB, comment="Source columns with no canonical field"
+    )
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="Merged duplicates: per field the import/sheet/row it came from, and every row merged"
     )
     data_import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     raw_import_record_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -16,7 +16,7 @@ from db.repositories.bulk import copy_into, update_from_rows
 from db.session import Tenant
 
 ASSET_COLUMNS = frozenset(c.name for c in Asset.__table__.columns)
-JSON_COLUMNS = frozenset({"tags", "custom_attributes"})
+JSON_COLUMNS = frozenset({"tags", "custom_attributes", "provenance"})
 
 
 def _python(value: Any) -> Any:

@@ -115,9 +115,11 @@ def _inventory(
         f"Inventory of {plural(attention['assets'], 'asset')}: "
         + ", ".join(f"{t} {int(n):,}" for t, n in by_type.items())
     )
-    duplicates = int(step.get("inventory", {}).get("duplicates_skipped", 0))
+    duplicates = int(step.get("inventory", {}).get("duplicates_merged", 0))
     if duplicates:
-        report.warnings.append(f"{plural(duplicates, 'duplicate row')} skipped (same asset name)")
+        report.warnings.append(
+            f"{plural(duplicates, 'duplicate row')} merged into other assets (same key or fingerprint)"
+        )
     if attention["without_os"]:
         report.needs_human.append(
             f"{plural(attention['without_os'], 'server or VM', 'servers or VMs')} "

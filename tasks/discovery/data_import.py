@@ -32,8 +32,9 @@ from tasks.steps import step_task
 
 
 def sources(ctx: PhaseContext) -> list[tuple[str, Path]]:
-    """(kind, path) of every file this discovery run imports."""
-    listed = [(INVENTORY, Path(ctx.params["inventory"]))] if ctx.params.get("inventory") else []
+    """(kind, path) of every file this discovery run imports (``inventory``: one path or several)."""
+    inventory = ctx.params.get("inventory") or []
+    listed = [(INVENTORY, Path(p)) for p in ([inventory] if isinstance(inventory, str) else inventory)]
     listed += [(DEPENDENCY_FILES, Path(p)) for p in ctx.params.get("dependencies") or []]
     return listed
 

@@ -32,7 +32,15 @@ def _rewrite(source: Path, target: Path, *, drop: str, change: str, add_copy_of:
         if r["asset_name"] == change:
             r["memory_gb"] = str(float(r["memory_gb"]) * 2)
     added = dict(next(r for r in records if r["asset_name"] == add_copy_of), asset_name=new_name)
-    added.update(hostname=new_name, fqdn=f"{new_name}.corp.example.com", external_id="CI-NEW-1")
+    # a new machine: its own identifiers too (a row sharing the VM UUID or MAC is the same machine)
+    added.update(
+        hostname=new_name,
+        fqdn=f"{new_name}.corp.example.com",
+        external_id="CI-NEW-1",
+        vm_uuid="00000000-0000-4000-8000-000000009999",
+        mac_address="00:50:56:99:99:99",
+        ip_address="10.99.99.99",
+    )
     with target.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(records[0]))
         writer.writeheader()
