@@ -45,7 +45,7 @@ RVTOOLS_VINFO = {
     "nic_count": "NICs",
     "disk_count": "Disks",
     "ip_address": "Primary IP Address",
-    "storage_gb": "Provisioned MiB",
+    "storage_gb": "Total disk capacity MiB",
     "storage_used_gb": "In Use MiB",
     "description": "Annotation",
     "datacenter": "Datacenter",
