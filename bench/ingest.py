@@ -230,7 +230,10 @@ def written_rows(url: str, ctx: PhaseContext) -> dict[str, int]:
         " JOIN migration.data_imports d ON d.id = r.data_import_id"
         " WHERE d.phase_flow_id = %s",
         "assets": "SELECT count(*) FROM migration.assets WHERE discovery_flow_id = %s",
-        "change_log": "SELECT count(*) FROM migration.change_log WHERE flow_run_id = %s",
+        # Captured row changes (an INSERT entry holds all its ids), then the log rows that hold them.
+        "change_log": "SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0)"
+        " FROM migration.change_log WHERE flow_run_id = %s",
+        "change_log entries": "SELECT count(*) FROM migration.change_log WHERE flow_run_id = %s",
     }
     counts: dict[str, int] = {}
     with psycopg.connect(url) as conn:

@@ -47,6 +47,9 @@ class RawImportRecord(TenantMixin, Base):
         {"comment": "Every original row (JSONB) with its sheet and 1-based data row number."},
     )
 
+    # No single-column engagement index (migration 0012): the tenant+id unique key starts with
+    # both tenant columns and serves RLS and the engagement FK; a fourth index per row is waste.
+    engagement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     id: Mapped[uuid.UUID] = uuid_pk()
     data_import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     sheet_name: Mapped[str] = mapped_column(Text, nullable=False, default="")

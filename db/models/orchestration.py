@@ -10,8 +10,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, Identity, Index, Integer, Text
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, Identity, Index, Integer, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import (
@@ -146,12 +146,21 @@ class ChangeLog(TenantMixin, Base):
     ``step_name`` the step, so a retried step can first undo its failed attempt); it has no
     FK because it may name a phase flow or a master flow. ``batch_id`` groups the rows
     one statement changed, which lets the undo run set-based, batch by batch.
+
+    An INSERT statement is one row per tenant with the inserted ids in ``row_ids``: an
+    inserted row needs no before-image, so a 100k-row import costs one log row, not 100k.
+    An UPDATE or DELETE is one row per changed row (``row_id`` + ``before_image``). Per-row
+    'I' entries written before migration 0012 carry ``row_id``; the undo reads both forms.
     """
 
     __tablename__ = "change_log"
     __table_args__ = tenant_table_args(
         one_of("operation", ("I", "U", "D")),
         Index("ix_change_log_flow_batch", "flow_run_id", "batch_id"),
+        CheckConstraint(
+            "CASE WHEN row_ids IS NULL THEN row_id IS NOT NULL ELSE row_id IS NULL AND operation = 'I' END",
+            name="row_id_forms",
+        ),
         referenced=False,
     )
 
@@ -161,7 +170,8 @@ class ChangeLog(TenantMixin, Base):
     batch_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     table_name: Mapped[str] = mapped_column(Text, nullable=False)
     operation: Mapped[str] = mapped_column(Text, nullable=False)
-    row_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    row_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    row_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
     before_image: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     changed_at: Mapped[datetime] = created_at()
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -32,10 +32,16 @@ def undo_flow_changes(
 
 
 def pending_change_count(*, session: Session, flow_run_id: uuid.UUID) -> int:
-    """How many captured changes of a flow are not undone yet."""
+    """How many captured row changes of a flow are not undone yet.
+
+    Counted per row, whatever the form: an INSERT entry holds all its ids in ``row_ids``.
+    """
     return int(
         session.execute(
-            text("SELECT count(*) FROM migration.change_log WHERE flow_run_id = :f AND undone_at IS NULL"),
+            text(
+                "SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0) FROM migration.change_log"
+                " WHERE flow_run_id = :f AND undone_at IS NULL"
+            ),
             {"f": flow_run_id},
         ).scalar_one()
     )

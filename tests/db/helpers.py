@@ -70,7 +70,7 @@ def change_log_rows(admin_engine: Engine, flow_run_id: uuid.UUID) -> list[dict[s
             for row in conn.execute(
                 text(
                     "SELECT id, client_account_id, engagement_id, batch_id, table_name, operation,"
-                    " row_id, before_image, undone_at, undone_by"
+                    " row_id, row_ids, before_image, undone_at, undone_by"
                     " FROM migration.change_log WHERE flow_run_id = :f ORDER BY batch_id, id"
                 ),
                 {"f": flow_run_id},

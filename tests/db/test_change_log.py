@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.models import Asset, DataImport, Feedback, RawImportRecord
 from db.repositories.changes import pending_change_count, undo_flow_changes
@@ -70,8 +71,10 @@ def test_insert_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded
         session.add_all(records)
 
     log = change_log_rows(admin_engine, flow)
-    assert sorted((r["table_name"], r["operation"], r["row_id"]) for r in log) == sorted(
-        [("data_imports", "I", data_import.id)] + [("raw_import_records", "I", r.id) for r in records]
+    # Compact form: an INSERT entry names its rows in row_ids, never one by one in row_id.
+    assert all(r["operation"] == "I" and r["row_id"] is None for r in log)
+    assert sorted((r["table_name"], i) for r in log for i in r["row_ids"]) == sorted(
+        [("data_imports", data_import.id)] + [("raw_import_records", r.id) for r in records]
     )
     assert all(r["before_image"] is None and r["undone_at"] is None for r in log)
     assert {(r["client_account_id"], r["engagement_id"]) for r in log} == {
@@ -82,10 +85,142 @@ def test_insert_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded
         r["batch_id"] for r in log if r["table_name"] == "raw_import_records"
     )
 
+    with tenant_session(tenant) as session:
+        assert pending_change_count(session=session, flow_run_id=flow) == 3
     report = _undo(tenant, flow)
     assert report["passed"] and report["rows_undone"] == 3 and report["mismatches"] == 0
+    assert report["rows_checked"] == 3
     assert _snapshots(admin_engine, tenant) == before
-    _assert_all_undone(admin_engine, flow, 3)
+    _assert_all_undone(admin_engine, flow, len(log))
+
+
+def _insert_records_in_one_statement(session: Session, import_id: uuid.UUID, rows: range) -> None:
+    """``len(rows)`` raw records of the session's tenant, written by one INSERT ... SELECT."""
+    session.execute(
+        text(
+            "INSERT INTO migration.raw_import_records (id, client_account_id, engagement_id,"
+            " data_import_id, sheet_name, row_number, record, is_valid)"
+            " SELECT gen_random_uuid(), migration.current_client_account_id(),"
+            " migration.current_engagement_id(), :i, '', n, jsonb_build_object('n', n), true"
+            " FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) AS n"
+        ),
+        {"i": import_id, "a": rows.start, "b": rows.stop - 1},
+    )
+
+
+def test_bulk_insert_is_one_entry(admin_engine: Engine, tenant: Tenant, seeded: Seeded) -> None:
+    """One INSERT of 2,000 rows is one change_log entry holding 2,000 ids; undo deletes all of them."""
+    import_id, _ = seeded
+    before = _snapshots(admin_engine, tenant)
+    flow = uuid.uuid4()
+    with tenant_session(tenant, flow_run_id=flow) as session:
+        _insert_records_in_one_statement(session, import_id, range(10, 2010))
+        inserted = set(
+            session.scalars(text("SELECT id FROM migration.raw_import_records WHERE row_number >= 10"))
+        )
+    log = change_log_rows(admin_engine, flow)
+    assert len(log) == 1
+    assert log[0]["operation"] == "I" and log[0]["row_id"] is None and log[0]["before_image"] is None
+    assert len(log[0]["row_ids"]) == 2000 and set(log[0]["row_ids"]) == inserted
+    with tenant_session(tenant) as session:
+        assert pending_change_count(session=session, flow_run_id=flow) == 2000
+
+    report = _undo(tenant, flow)
+    assert report["passed"] and report["rows_undone"] == 2000 and report["rows_checked"] == 2000
+    assert report["tables"] == {"raw_import_records": {"rows_checked": 2000, "mismatches": 0}}
+    assert _snapshots(admin_engine, tenant) == before
+    _assert_all_undone(admin_engine, flow, 1)
+
+
+def _log_old_form_inserts(
+    admin_engine: Engine, tenant: Tenant, flow: uuid.UUID, table: str, ids: list[uuid.UUID]
+) -> None:
+    """Per-row 'I' entries for ``ids`` in one batch, as capture wrote them before migration 0012."""
+    with admin_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO migration.change_log (client_account_id, engagement_id, flow_run_id,"
+                " batch_id, table_name, operation, row_id)"
+                " SELECT :c, :e, :f, b.id, :t, 'I', u.id FROM unnest(CAST(:ids AS uuid[])) AS u(id),"
+                " (SELECT nextval('migration.change_batch_seq') AS id) AS b"
+            ),
+            {"c": tenant.client_account_id, "e": tenant.engagement_id, "f": flow, "t": table, "ids": ids},
+        )
+
+
+def test_old_and_new_insert_forms_both_undone(admin_engine: Engine, tenant: Tenant, seeded: Seeded) -> None:
+    """A flow whose log mixes pre-0012 per-row 'I' entries and compact ones is undone and checked exactly."""
+    _, record_ids = seeded
+    before = _snapshots(admin_engine, tenant)
+    flow = uuid.uuid4()
+    # Old form: an import and its records written earlier in the flow, logged one row per row.
+    old_import = new_import(tenant, name="old-form.csv")
+    old_records = [new_record(tenant, old_import.id, n) for n in (1, 2, 3)]
+    with tenant_session(tenant) as session:
+        session.add(old_import)
+        session.flush()
+        session.add_all(old_records)
+    _log_old_form_inserts(admin_engine, tenant, flow, "data_imports", [old_import.id])
+    _log_old_form_inserts(admin_engine, tenant, flow, "raw_import_records", [r.id for r in old_records])
+    # New form, later in the same flow: inserts under the old import, and an update of an
+    # old-form row and of a pre-existing one (the first change of each decides the check).
+    with tenant_session(tenant, flow_run_id=flow) as session:
+        _insert_records_in_one_statement(session, old_import.id, range(100, 150))
+        session.execute(
+            update(RawImportRecord)
+            .where(RawImportRecord.id.in_([old_records[0].id, record_ids[0]]))
+            .values(is_valid=False)
+        )
+    log = change_log_rows(admin_engine, flow)
+    assert sorted((r["operation"], r["row_ids"] is None) for r in log) == sorted(
+        [("I", True)] * 4 + [("I", False)] + [("U", True)] * 2
+    )
+    with tenant_session(tenant) as session:
+        assert pending_change_count(session=session, flow_run_id=flow) == 4 + 50 + 2
+
+    report = _undo(tenant, flow)
+    assert report["passed"], report
+    assert report["rows_undone"] == 4 + 50 + 2
+    # Each touched row checked once: 1 import, 3 old-form + 50 new-form records, 1 pre-existing record.
+    assert report["tables"] == {
+        "data_imports": {"rows_checked": 1, "mismatches": 0},
+        "raw_import_records": {"rows_checked": 54, "mismatches": 0},
+    }
+    assert _snapshots(admin_engine, tenant) == before
+    _assert_all_undone(admin_engine, flow, len(log))
+
+
+def test_inserted_row_left_behind_is_a_mismatch(admin_engine: Engine, tenant: Tenant, seeded: Seeded) -> None:
+    """The check expands row_ids: an inserted row that survives the undo's delete is reported."""
+    import_id, _ = seeded
+    flow = uuid.uuid4()
+    with tenant_session(tenant, flow_run_id=flow) as session:
+        _insert_records_in_one_statement(session, import_id, range(10, 15))
+    # Make one row survive the delete (a trigger that skips it), in a transaction rolled back after.
+    with admin_engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(
+            text(
+                "CREATE FUNCTION migration.test_keep_row() RETURNS trigger LANGUAGE plpgsql"
+                " AS $$ BEGIN RETURN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER test_keep_row BEFORE DELETE ON migration.raw_import_records FOR EACH ROW"
+                " WHEN (OLD.row_number = 12) EXECUTE FUNCTION migration.test_keep_row()"
+            )
+        )
+        report = conn.execute(
+            text("SELECT migration.undo_flow_changes(:f, :b)"), {"f": flow, "b": uuid.uuid4()}
+        ).scalar_one()
+        transaction.rollback()
+    assert not report["passed"]
+    assert (report["rows_undone"], report["rows_checked"], report["mismatches"]) == (4, 5, 1)
+    assert report["tables"] == {"raw_import_records": {"rows_checked": 5, "mismatches": 1}}
+    # Nothing of that attempt remains: the flow is still pending and undoes cleanly.
+    with tenant_session(tenant) as session:
+        assert pending_change_count(session=session, flow_run_id=flow) == 5
+    assert _undo(tenant, flow)["passed"]
 
 
 def test_update_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded: Seeded) -> None:

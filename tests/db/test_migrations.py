@@ -111,3 +111,57 @@ def test_upgrade_is_idempotent(empty_database: tuple[Settings, Engine]) -> None:
     assert _objects(engine) == objects
     assert _version(engine) == version
     migrate.check(settings=settings)
+
+
+CAPTURED_INSERTS = """
+INSERT INTO migration.data_imports (id, client_account_id, engagement_id, source_name, source_kind,
+       source_format, file_sha256, row_count, rejected_count, status, errors, sheets)
+VALUES (:d, :c, :e, 'x.csv', 'inventory', 'csv', 'x', 3, 0, 'imported', '[]', '[]');
+INSERT INTO migration.raw_import_records (id, client_account_id, engagement_id, data_import_id,
+       sheet_name, row_number, record, is_valid)
+SELECT gen_random_uuid(), :c, :e, :d, '', n, jsonb_build_object('n', n), true FROM generate_series(1, 3) n;
+"""
+
+
+def test_downgrade_of_compact_capture_keeps_inserts_undoable(empty_database: tuple[Settings, Engine]) -> None:
+    """0012 -> 0011 expands compact INSERT entries to per-row ones, which 0001's undo then deletes."""
+    settings, engine = empty_database
+    migrate.upgrade("0012", settings=settings)
+    flow = uuid.uuid4()
+    with engine.begin() as conn:  # superuser of this database: RLS does not apply
+        client, engagement = conn.execute(text("SELECT * FROM migration.ensure_engagement('a', 'b')")).one()
+        conn.execute(text("SELECT set_config('app.flow_run_id', :f, true)"), {"f": str(flow)})
+        data_import = uuid.uuid4()
+        for statement in CAPTURED_INSERTS.split(";")[:2]:
+            conn.execute(text(statement), {"d": data_import, "c": client, "e": engagement})
+        assert conn.scalar(text("SELECT count(*) FROM migration.change_log WHERE row_ids IS NOT NULL")) == 2
+
+    migrate.downgrade("0011", settings=settings)
+    with engine.begin() as conn:
+        log = conn.execute(text("SELECT table_name, operation, row_id FROM migration.change_log")).all()
+        assert (
+            sorted((t, o) for t, o, _ in log) == [("data_imports", "I")] + [("raw_import_records", "I")] * 3
+        )
+        assert all(row_id is not None for _, _, row_id in log)
+        assert (
+            conn.scalar(
+                text("SELECT prosrc LIKE '%row_ids%' FROM pg_proc WHERE proname = 'undo_flow_changes'")
+            )
+            is False
+        )
+        report = conn.scalar(
+            text("SELECT migration.undo_flow_changes(:f, :b)"), {"f": flow, "b": uuid.uuid4()}
+        )
+        assert report["passed"] and report["rows_undone"] == 4 and report["rows_checked"] == 4
+        assert conn.scalar(text("SELECT count(*) FROM migration.raw_import_records")) == 0
+        assert (
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_raw_import_records_engagement_id'"
+                )
+            )
+            == 1
+        )
+
+    migrate.upgrade(settings=settings)
+    migrate.check(settings=settings)
