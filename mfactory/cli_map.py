@@ -169,13 +169,15 @@ def confirm(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     source = _read(file)
-    tenant = _tenant(client, engagement, create=True)
-    assert tenant is not None  # created if new
+    tenant = _tenant(client, engagement, create=False)
     proposals = _proposals(source, tenant)
     confirmed_by = user or getpass.getuser()
     try:
         columns = [(m, values) for _, m, values in proposals]
         decisions = plan_confirmations(columns, answers, accept_all=accept_all)
+        # Created only once every answer is known good: a rejected answer leaves no empty engagement.
+        tenant = tenant or _tenant(client, engagement, create=True)
+        assert tenant is not None  # created if new
         with tenant_session(tenant) as session:
             stored = store_confirmations(
                 session, tenant, decisions, confirmed_by=confirmed_by, source_name=str(file), share=share

@@ -177,6 +177,11 @@ def test_confirm_refuses_a_wrong_answer_and_stores_nothing(
     assert result.exit_code == 2
     assert message in result.output
     assert _patterns(admin_engine, client) == set()
+    with admin_engine.connect() as conn:  # nor an empty client/engagement created for nothing
+        created = conn.execute(
+            text("SELECT count(*) FROM migration.client_accounts WHERE name = :c"), {"c": client}
+        ).scalar_one()
+    assert created == 0
 
 
 def _patterns(admin_engine: Engine, client: str) -> set[tuple[str, str | None]]:
