@@ -159,8 +159,9 @@ def master_flow(
     return {"master_flow_id": str(master_flow_id), "status": "completed", **summary}
 
 
-def _registered_sources(tenant: Tenant, client: str, engagement: str) -> tuple[str, list[str]]:
-    """Local copies of the engagement's registered inventory and dependency sources."""
+def _registered_sources(tenant: Tenant, client: str, engagement: str) -> tuple[list[str], list[str]]:
+    """Local copies of the engagement's registered inventory and dependency sources (all of them:
+    several inventories are imported together and de-duplicated)."""
     with tenant_session(tenant) as session:
         sources = active_sources(session=session)
     if not sources["inventory"]:
@@ -168,7 +169,8 @@ def _registered_sources(tenant: Tenant, client: str, engagement: str) -> tuple[s
             f"discovery needs an inventory: pass one, or register it with "
             f"`mfactory sources add --client {client!r} --engagement {engagement!r} --inventory PATH`"
         )
-    return str(local_copy(sources["inventory"][-1])), [str(local_copy(d)) for d in sources["dependencies"]]
+    inventories = [str(local_copy(i)) for i in sources["inventory"]]
+    return inventories, [str(local_copy(d)) for d in sources["dependencies"]]
 
 
 def _summary_markdown(

@@ -33,12 +33,18 @@ def _absolute(location: str) -> str:
 def add(
     client: Client,
     engagement: EngagementName,
-    inventory: Annotated[str | None, typer.Option(help="Inventory export: path or URL.")] = None,
+    inventory: Annotated[
+        list[str] | None,
+        typer.Option(help="Inventory export: path or URL; repeatable (imported together, de-duplicated)."),
+    ] = None,
     dependencies: Annotated[
         list[str] | None, typer.Option(help="Dependency export: path or URL; repeatable.")
     ] = None,
+    add: Annotated[
+        bool, typer.Option("--add", help="Keep the current inventories and add these to them.")
+    ] = False,
 ) -> None:
-    """Register sources; a new inventory replaces the engagement's current one."""
+    """Register sources: the inventories given replace the engagement's current ones (unless --add)."""
     from db.migrate import upgrade
     from db.repositories.sources import register_source
     from db.repositories.tenants import ensure_tenant
@@ -47,15 +53,20 @@ def add(
     if not inventory and not dependencies:
         typer.echo("error: give --inventory and/or --dependencies", err=True)
         raise typer.Exit(code=2)
-    listed = [("inventory", _absolute(inventory))] if inventory else []
+    listed = [("inventory", _absolute(i)) for i in inventory or []]
     listed += [("dependencies", _absolute(d)) for d in dependencies or []]
     upgrade()
     with tenant_session(None) as session:
         tenant = ensure_tenant(session=session, client=client, engagement=engagement)
     with tenant_session(tenant) as session:
-        for kind, location in listed:
+        for position, (kind, location) in enumerate(listed):
             register_source(
-                session=session, tenant=tenant, kind=kind, location=location, registered_by=getpass.getuser()
+                session=session,
+                tenant=tenant,
+                kind=kind,
+                location=location,
+                registered_by=getpass.getuser(),
+                replace_inventory=position == 0 and not add,  # the call's inventories replace, together
             )
     _print(tenant_client=client, engagement=engagement)
 

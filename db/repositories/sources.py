@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -12,16 +12,24 @@ from db.session import Tenant
 
 
 def register_source(
-    *, session: Session, tenant: Tenant, kind: str, location: str, registered_by: str | None = None
+    *,
+    session: Session,
+    tenant: Tenant,
+    kind: str,
+    location: str,
+    registered_by: str | None = None,
+    replace_inventory: bool = True,
 ) -> None:
     """Register (or re-activate) ``location`` as a ``kind`` source of the tenant's engagement.
 
-    An engagement has one current inventory export (a newer one replaces it, the older stays on
-    record, inactive) and any number of dependency exports.
+    A new inventory export replaces the current ones (they stay on record, inactive) unless
+    ``replace_inventory`` is false: an engagement may read several inventories at once (RVTools and
+    a CMDB extract, say), which discovery imports together and de-duplicates. Dependency exports
+    always add up.
     """
     if kind not in SOURCE_KINDS:
         raise ValueError(f"source kind must be one of {SOURCE_KINDS}, got {kind!r}")
-    if kind == "inventory":
+    if kind == "inventory" and replace_inventory:
         session.execute(
             update(EngagementSource)
             .where(EngagementSource.kind == kind, EngagementSource.location != location)
@@ -34,6 +42,9 @@ def register_source(
         location=location,
         active=True,
         registered_by=registered_by,
+        # clock time, not the transaction's: sources given in one call keep their order (the order
+        # in which discovery reads them, which breaks ties when duplicates merge)
+        created_at=func.clock_timestamp(),
     )
     session.execute(
         statement.on_conflict_do_update(

@@ -12,10 +12,12 @@ from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from db.repositories.sources import active_sources, engagements_with_sources, register_source
 from db.session import tenant_session
 from flows.rediscovery import rediscovery_flow
+from mfactory.cli import app
 from mfactory.runners import task_runner
 from mfactory.settings import Settings
 from tests.flows.test_master_discovery import SAMPLE_DEPENDENCIES, SAMPLE_INVENTORY, Engagement, rows
@@ -139,3 +141,52 @@ def test_rediscovery_runs_on_a_dask_cluster_when_settings_choose_dask(
     report = result["engagements"][f"{engagement.client} / {engagement.name}"]
     assert report["status"] == "completed"
     assert report["changes"] == {"new": 60, "changed": 0, "disappeared": 0}
+
+
+def test_inventories_registered_together_are_all_current(new_engagement: Callable[[], Engagement]) -> None:
+    e = new_engagement()
+    with tenant_session(e.tenant) as session:
+        register_source(session=session, tenant=e.tenant, kind="inventory", location="/data/old.csv")
+        register_source(session=session, tenant=e.tenant, kind="inventory", location="/data/rvtools.xlsx")
+        register_source(
+            session=session,
+            tenant=e.tenant,
+            kind="inventory",
+            location="/data/cmdb.csv",
+            replace_inventory=False,
+        )
+        assert active_sources(session=session)["inventory"] == ["/data/rvtools.xlsx", "/data/cmdb.csv"]
+
+
+def test_a_run_without_inventory_imports_every_registered_inventory_and_merges_duplicates(
+    tmp_path: Path, admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    """`sources add --inventory A --inventory B`, then `run` with no --inventory: discovery imports both
+    files and the machine that both describe becomes one asset."""
+    engagement = new_engagement()
+    records = list(csv.DictReader(SAMPLE_INVENTORY.open(encoding="utf-8")))
+    cmdb = tmp_path / "cmdb.csv"
+    with cmdb.open("w", newline="", encoding="utf-8") as f:  # another export naming one known machine
+        writer = csv.DictWriter(f, fieldnames=["hostname", "fqdn", "owner"])
+        writer.writeheader()
+        known = records[0]
+        writer.writerow({"hostname": known["hostname"].upper(), "fqdn": known["fqdn"], "owner": "ops"})
+        writer.writerow({"hostname": "cmdb-only-01", "fqdn": "cmdb-only-01.corp.example.com", "owner": "ops"})
+    names = ["--client", engagement.client, "--engagement", engagement.name]
+    added = CliRunner().invoke(
+        app, ["sources", "add", *names, "--inventory", str(SAMPLE_INVENTORY), "--inventory", str(cmdb)]
+    )
+    assert added.exit_code == 0, added.output
+    result = CliRunner().invoke(app, ["run", *names, "--phases", "discovery"])
+    assert result.exit_code == 0, result.output
+    master = result.output.split("master flow id: ")[1].split()[0]
+
+    imports = rows(
+        admin_engine,
+        "SELECT source_name FROM migration.data_imports"
+        " WHERE master_flow_id = :m AND source_kind = 'inventory'",
+        m=master,
+    )
+    assert sorted(Path(str(i["source_name"])).name for i in imports) == ["cmdb.csv", SAMPLE_INVENTORY.name]
+    assets = rows(admin_engine, "SELECT asset_name FROM migration.assets WHERE master_flow_id = :m", m=master)
+    assert len(assets) == len(records) + 1  # the known machine merged, the CMDB-only one added
