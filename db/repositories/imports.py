@@ -279,3 +279,39 @@ def errors_files_of_phases(*, session: Session, phase_flow_ids: list[uuid.UUID])
         )
     )
     return [str(path) for path in rows.scalars()]
+
+
+def field_mapping_of(
+    *, session: Session, data_import_id: uuid.UUID, sheet_name: str, source_column: str
+) -> ImportFieldMapping | None:
+    """The stored proposal of one column of an import (None when the import has no such column)."""
+    return session.scalars(
+        select(ImportFieldMapping).where(
+            ImportFieldMapping.data_import_id == data_import_id,
+            ImportFieldMapping.sheet_name == sheet_name,
+            ImportFieldMapping.source_column == source_column,
+        )
+    ).one_or_none()
+
+
+def mark_mapping_confirmed(
+    *,
+    session: Session,
+    mapping_id: uuid.UUID,
+    field: str | None,
+    confirmed_by: str | None,
+    evidence: dict[str, Any],
+) -> None:
+    """A user's decision replaces the proposal: the field, full confidence, ``method='user'``."""
+    session.execute(
+        update(ImportFieldMapping)
+        .where(ImportFieldMapping.id == mapping_id)
+        .values(
+            target_field=field,
+            confidence=1.0,
+            method="user",
+            confirmed_by_user=True,
+            confirmed_by=confirmed_by,
+            evidence=evidence,
+        )
+    )

@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agents.embeddings import Embedder, get_embedder
-from db.models import ImportFieldMapping
+from db.repositories.imports import field_mapping_of, mark_mapping_confirmed
 from db.repositories.learning import (
     PatternMatch,
     mark_patterns_applied,
@@ -161,13 +160,9 @@ def confirm_mapping(
     _validate(field, unit)
     proposal = None
     if data_import_id is not None:
-        proposal = session.scalars(
-            select(ImportFieldMapping).where(
-                ImportFieldMapping.data_import_id == data_import_id,
-                ImportFieldMapping.sheet_name == sheet_name,
-                ImportFieldMapping.source_column == source_column,
-            )
-        ).one_or_none()
+        proposal = field_mapping_of(
+            session=session, data_import_id=data_import_id, sheet_name=sheet_name, source_column=source_column
+        )
         if proposal is None:
             raise MappingError(
                 f"import {data_import_id} has no column {source_column!r} in sheet {sheet_name!r}"
@@ -199,22 +194,17 @@ def confirm_mapping(
         shareable=share,
     )
     if proposal is not None:
-        session.execute(
-            update(ImportFieldMapping)
-            .where(ImportFieldMapping.id == proposal.id)
-            .values(
-                target_field=field,
-                confidence=1.0,
-                method="user",
-                confirmed_by_user=True,
-                confirmed_by=confirmed_by,
-                evidence={
-                    **proposal.evidence,
-                    "scale": scale,
-                    "unit": unit,
-                    "needs_review": False,
-                    "pattern_id": str(pattern_id),
-                },
-            )
+        mark_mapping_confirmed(
+            session=session,
+            mapping_id=proposal.id,
+            field=field,
+            confirmed_by=confirmed_by,
+            evidence={
+                **proposal.evidence,
+                "scale": scale,
+                "unit": unit,
+                "needs_review": False,
+                "pattern_id": str(pattern_id),
+            },
         )
     return Confirmation(pattern_id=pattern_id, insight_type=insight, field=field, unit=unit, scale=scale)
