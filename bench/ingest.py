@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import admin_url
 from db.migrate import upgrade
-from db.repositories.imports import copy_raw_records, create_data_import, refresh_raw_statistics
+from db.repositories.imports import create_data_import, refresh_raw_statistics
 from db.repositories.runs import create_master_flow, create_phase_flow
 from db.repositories.tenants import ensure_tenant
 from db.session import tenant_session
@@ -50,7 +50,7 @@ from mfactory.synthetic import ASSET_COLUMNS, generate_inventory
 from tasks.discovery import formats, readers
 from tasks.discovery.attribute_mapping import propose_mappings
 from tasks.discovery.data_cleansing import cleanse_imports
-from tasks.discovery.data_import import import_sources
+from tasks.discovery.data_import import copy_source_rows, import_sources
 from tasks.discovery.inventory import build_inventory
 from tasks.phases import DISCOVERY, PhaseContext
 
@@ -307,15 +307,7 @@ def import_split(path: Path) -> dict[str, float]:
             sheets=[],
         )
         with stopwatch() as t:
-            for sheet in source.sheets:
-                copy_raw_records(
-                    session=session,
-                    tenant=ctx.tenant,
-                    data_import_id=record.id,
-                    sheet_name=sheet.name,
-                    frame=sheet.frame,
-                    rejects=sheet.rejects,
-                )
+            copy_source_rows(session=session, tenant=ctx.tenant, data_import_id=record.id, source=source)
         split["copy_raw_records (CSV to stage, INSERT ... SELECT)"] = t[0]
         with stopwatch() as t:
             refresh_raw_statistics(session=session, rows=sum(len(s.frame) for s in source.sheets))

@@ -9,6 +9,7 @@ and the good rows go on.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from db.repositories.imports import (
     create_data_import,
     refresh_raw_statistics,
 )
+from db.session import Tenant
 from mfactory.errors import ImportFormatError
 from tasks.discovery.errors_file import errors_file_path, write_errors_file
 from tasks.discovery.formats import ASSETS, DEPENDENCIES, ENRICHMENT
@@ -61,6 +63,23 @@ def _sheet_rejects(sheet: SourceSheet) -> pd.DataFrame:
     return problems[PROBLEM_COLUMNS]
 
 
+def copy_source_rows(
+    *, session: Session, tenant: Tenant, data_import_id: uuid.UUID, source: SourceFile
+) -> int:
+    """COPY every row of every sheet of ``source`` into raw_import_records; returns the rows written."""
+    return sum(
+        copy_raw_records(
+            session=session,
+            tenant=tenant,
+            data_import_id=data_import_id,
+            sheet_name=sheet.name,
+            frame=sheet.frame,
+            rejects=sheet.rejects,
+        )
+        for sheet in source.sheets
+    )
+
+
 def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> dict[str, Any]:
     """Read one file, record it in data_imports and COPY all its rows; returns the file's metrics."""
     source = read_source(path)
@@ -82,16 +101,9 @@ def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> d
         status="pending",
         sheets=sheets,
     )
-    for sheet in source.sheets:
-        copy_raw_records(
-            session=session,
-            tenant=ctx.tenant,
-            data_import_id=record.id,
-            sheet_name=sheet.name,
-            frame=sheet.frame,
-            rejects=sheet.rejects,
-        )
-    record.row_count = sum(len(s.frame) for s in source.sheets)
+    record.row_count = copy_source_rows(
+        session=session, tenant=ctx.tenant, data_import_id=record.id, source=source
+    )
     refresh_raw_statistics(session=session, rows=record.row_count)
     rejects = [_sheet_rejects(s) for s in source.sheets if len(s.rejects)]
     rejected = sum(int(r["row_number"].nunique()) for r in rejects)
