@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+
+from tasks.graph_components import component_labels
 
 NO_APPLICATION = "(no application)"
 GROUP_COLUMNS = [
@@ -82,8 +82,7 @@ def dependency_groups_of_positions(
     src, dst = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
     keep = (src >= 0) & (dst >= 0)
     src, dst = src[keep], dst[keep]
-    graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    count, component = connected_components(graph, directed=False)
+    count, component = component_labels(n, src, dst)
     size = np.bincount(component, minlength=count)
 
     # Applications as codes; assets without one share one code (NaN keeps its own code).

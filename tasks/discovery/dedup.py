@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from tasks.graph_components import component_labels
 
 #: Key types in order of trust; the metrics attribute each merge to the first type that made it.
 UUID, EXTERNAL_ID, FQDN, MAC, NAME = "uuid", "external_id", "fqdn", "mac", "name"
@@ -158,9 +158,7 @@ def _conflict(left: npt.ArrayLike, right: npt.ArrayLike) -> npt.NDArray[np.bool_
 
 def components(n: int, a: npt.ArrayLike, b: npt.ArrayLike) -> Labels:
     """Connected components of ``n`` nodes and edges ``a[i]-b[i]``; label = smallest member position."""
-    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    _, raw = connected_components(graph, directed=False)
+    _, raw = component_labels(n, a, b)
     smallest = pd.Series(np.arange(n)).groupby(raw).transform("min").to_numpy()
     return smallest.astype(np.int64)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from tasks.graph_components import component_labels
 
 HUB_MIN_NEIGHBOURS = 10
 HUB_PERCENTILE = 99.0
@@ -64,9 +64,7 @@ def graph_measures(
         )
     ids, src, dst = _index(edges)
     n = len(ids)
-    ones = np.ones(len(src), dtype=np.int8)
-    graph = coo_matrix((ones, (src, dst)), shape=(n, n)).tocsr()
-    _, component = connected_components(graph, directed=False)
+    _, component = component_labels(n, src, dst)
 
     # Distinct neighbours in either direction: a pair linked both ways counts once.
     a, b = np.minimum(src, dst), np.maximum(src, dst)
