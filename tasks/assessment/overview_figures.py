@@ -34,12 +34,7 @@ APPLICATION_COLUMNS = [
     "end_of_support",
     "nearing_end_of_support",
     "lifecycle_unknown",
-    "dependency_groups",
-    "group_assets",
-    "largest_group",
-    "internal_dependencies",
-    "cross_app_dependencies",
-    "connected_applications",
+    *GROUP_COLUMNS[1:],
 ]
 
 
