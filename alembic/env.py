@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import create_engine
 from sqlalchemy.dialects.postgresql.base import ischema_names
@@ -14,12 +16,26 @@ from mfactory.settings import get_settings
 
 # Let autogenerate reflect pgvector columns as Vector, not NullType.
 ischema_names["vector"] = Vector
+RAW_PARTITION = re.compile(r"raw_import_records_[0-9a-f]{32}")
+
+
+def _is_raw_partition(name: str | None) -> bool:
+    """A partition of raw_import_records (one per import, made at run time, not by a migration)."""
+    return bool(name) and RAW_PARTITION.fullmatch(str(name)) is not None
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """Compare only schema ``migration``; the extension's objects live in ``public``."""
+    """Compare only schema ``migration``; the extension's objects live in ``public``.
+
+    Partitions of ``raw_import_records`` and what PostgreSQL derives from them (their indexes, the
+    per-partition clones of foreign keys that reference the parent) are data, not schema.
+    """
     if type_ == "table":
-        return obj.schema == SCHEMA
+        return obj.schema == SCHEMA and not _is_raw_partition(name)
+    if type_ == "index":
+        return not _is_raw_partition(obj.table.name)
+    if type_ == "foreign_key_constraint":
+        return not _is_raw_partition(obj.referred_table.name)
     return True
 
 

@@ -11,11 +11,20 @@ from datetime import date, datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, Text, func
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKeyConstraint, Index, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, TenantMixin, created_at, one_of, tenant_ref, tenant_table_args, uuid_pk
+from db.models.base import (
+    SCHEMA,
+    Base,
+    TenantMixin,
+    created_at,
+    one_of,
+    tenant_ref,
+    tenant_table_args,
+    uuid_pk,
+)
 from mfactory.settings import EMBEDDING_DIM
 
 ASSET_TYPES = (
@@ -53,11 +62,20 @@ def _int(comment: str) -> Mapped[int | None]:
     return mapped_column(Integer, comment=comment)
 
 
+RAW_RECORD_KEY = ("client_account_id", "engagement_id", "id", "data_import_id")
+
+
 class Asset(TenantMixin, Base):
     __tablename__ = "assets"
     __table_args__ = tenant_table_args(
         tenant_ref("data_imports", "data_import_id"),
-        tenant_ref("raw_import_records", "raw_import_record_id"),
+        # raw_import_records is partitioned by import (0013): its key carries data_import_id, and
+        # an asset's lineage names the raw row and its import together.
+        ForeignKeyConstraint(
+            ["client_account_id", "engagement_id", "raw_import_record_id", "data_import_id"],
+            [f"{SCHEMA}.raw_import_records.{c}" for c in RAW_RECORD_KEY],
+            name="fk_assets_raw_import_record",
+        ),
         tenant_ref("master_flows", "master_flow_id"),
         tenant_ref("migration_waves", "wave_id"),
         one_of("asset_type", ASSET_TYPES),

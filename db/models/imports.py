@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, Text
+from sqlalchemy import Boolean, Float, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,17 +41,31 @@ class DataImport(TenantMixin, Base):
 
 class RawImportRecord(TenantMixin, Base):
     __tablename__ = "raw_import_records"
+    # One partition per import (migration 0013): an import COPYs into its own table, which is then
+    # attached; every unique key therefore carries the partition key, data_import_id.
     __table_args__ = tenant_table_args(
         tenant_ref("data_imports", "data_import_id"),
+        UniqueConstraint(
+            "client_account_id",
+            "engagement_id",
+            "id",
+            "data_import_id",
+            name="uq_raw_import_records_tenant_key",
+        ),
         Index("uq_raw_import_records_row", "data_import_id", "sheet_name", "row_number", unique=True),
-        {"comment": "Every original row (JSONB) with its sheet and 1-based data row number."},
+        {
+            "comment": "Every original row (JSONB) with its sheet and 1-based data row number;"
+            " one partition per data import.",
+            "postgresql_partition_by": "LIST (data_import_id)",
+        },
+        referenced=False,
     )
 
     # No single-column engagement index (migration 0012): the tenant+id unique key starts with
     # both tenant columns and serves RLS and the engagement FK; a fourth index per row is waste.
     engagement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     id: Mapped[uuid.UUID] = uuid_pk()
-    data_import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    data_import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     sheet_name: Mapped[str] = mapped_column(Text, nullable=False, default="")
     row_number: Mapped[int] = mapped_column(Integer, nullable=False)
     record: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)

@@ -34,7 +34,10 @@ class AssetDependency(TenantMixin, Base):
     confidence: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
     data_import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     observation_count: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=1, server_default="1",
+        Integer,
+        nullable=False,
+        default=1,
+        server_default="1",
         comment="Observations (rows, or their count column) aggregated into this edge",
     )
     ports: Mapped[list[int] | None] = mapped_column(ARRAY(Integer), comment="Distinct ports seen, ascending")

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import DataImport, ImportFieldMapping
-from db.repositories.bulk import STATISTICS_THRESHOLD, refresh_statistics, stage_text_cells
+from db.repositories.bulk import STATISTICS_THRESHOLD
+from db.repositories.raw_copy_text import LINE_COLUMNS, RawRowsHeader, copy_lines
 from db.session import Tenant
 
-RAW_COLUMNS = (
-    "id",
-    "client_account_id",
-    "engagement_id",
-    "data_import_id",
-    "sheet_name",
-    "row_number",
-    "record",
-    "is_valid",
-    "errors",
-)
-RAW_STAGE = "stage_raw_cells"
-#: Rows per CSV chunk sent to the stage: big enough for C-speed writing, small enough to overlap.
-COPY_CHUNK_ROWS = 10_000
-#: PostgreSQL allows 1,600 columns per table; the stage needs one for the row number.
-MAX_STAGE_COLUMNS = 1_600
 PROBLEM_COLUMNS = ["sheet_name", "row_number", "column", "value", "reason", "severity"]
 
 
@@ -69,76 +54,54 @@ def _raw_id_prefix() -> str:
     return str(uuid.UUID(int=value))[:28]
 
 
-def _csv_chunks(frame: pd.DataFrame) -> Iterator[str]:
-    """``frame`` as CSV lines ``row_number, cell, ...``, built column-wise in chunks (C-speed writer)."""
-    for start in range(0, len(frame), COPY_CHUNK_ROWS):
-        part = frame.iloc[start : start + COPY_CHUNK_ROWS]
-        columns = [part.index.astype(str).tolist(), *(part.iloc[:, i].tolist() for i in range(part.shape[1]))]
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
-        yield buffer.getvalue()
-
-
-def _import_problems(rejects: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
-    """Problems of the rejected rows, keyed by row number (as text, the way JSONB keys are)."""
+def _import_problems(rejects: pd.DataFrame | None) -> dict[int, list[dict[str, Any]]]:
+    """Problems of the rejected rows, keyed by row number."""
     if rejects is None or rejects.empty:
         return {}
     return {
-        str(int(row)): [
+        int(row): [
             {**problem, "severity": "row_rejected", "stage": "import"} for problem in group.to_dict("records")
         ]
         for row, group in rejects.set_index("row_number")[["column", "value", "reason"]].groupby(level=0)
     }
 
 
+@dataclass(frozen=True)
+class RawSheet:
+    """One sheet of a source: its name, rows (index = file row number) and rejected rows' problems."""
+
+    name: str
+    frame: pd.DataFrame
+    rejects: pd.DataFrame | None = None
+
+
 def copy_raw_records(
-    *,
-    session: Session,
-    tenant: Tenant,
-    data_import_id: uuid.UUID,
-    sheet_name: str,
-    frame: pd.DataFrame,
-    rejects: pd.DataFrame | None = None,
+    *, session: Session, tenant: Tenant, data_import_id: uuid.UUID, sheets: Sequence[RawSheet]
 ) -> int:
-    """COPY every row of ``frame`` (index = file row number) as a JSONB record; returns the rows written.
+    """COPY every row of every sheet as a JSONB record into the import's own partition; returns the rows.
 
-    The cells travel as CSV text into a temporary stage and the JSONB record of each row is built
-    by the server (``jsonb_object(header, cells)``) in the one ``INSERT ... SELECT`` that row-level
-    security, the foreign keys and change capture apply to: no Python object, JSON string or
-    adapted value per row. Rows listed in ``rejects`` (row_number, column, value, reason) are kept
-    too, as ``is_valid = false`` with their problems in ``errors``: nothing the client sent is lost.
+    ``open_raw_partition`` makes the import's empty partition table (this transaction's, pinned to
+    the tenant and import by a CHECK, insert-only for the application), one plain COPY fills it,
+    and ``attach_raw_partition`` attaches it under row-level security: indexes built and both
+    tenant foreign keys validated in bulk, the insert captured for rollback, statistics gathered
+    (migration 0013 says why). Rows listed in a sheet's ``rejects`` (row_number, column, value,
+    reason) are kept too, as ``is_valid = false`` with their problems in ``errors``.
     """
-    if frame.empty:
-        return 0
-    width = frame.shape[1]
-    if width >= MAX_STAGE_COLUMNS:
-        raise ValueError(f"{width} columns: more than a PostgreSQL table can stage ({MAX_STAGE_COLUMNS - 1})")
-    cursor = stage_text_cells(session=session, stage=RAW_STAGE, width=width, chunks=_csv_chunks(frame))
-    cells = ", ".join(f"s.c{i}" for i in range(width))
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("SELECT migration.open_raw_partition(%s)", (data_import_id,))
+    partition = cursor.fetchone()[0]
+    rows = sum(len(sheet.frame) for sheet in sheets)
+    # A writer thread sends each chunk while the next is built (Arrow kernels release the GIL).
+    copy_sql = f"COPY {partition} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+    with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        for sheet in sheets:
+            header = RawRowsHeader(sheet_name=sheet.name, id_prefix=_raw_id_prefix())
+            for chunk in copy_lines(sheet.frame, header, _import_problems(sheet.rejects)):
+                copy.write(chunk)
     cursor.execute(
-        f"INSERT INTO migration.raw_import_records ({', '.join(RAW_COLUMNS)})"
-        " SELECT (%(prefix)s || lpad(to_hex(s.row_number), 8, '0'))::uuid, %(client)s, %(engagement)s,"
-        "  %(data_import)s, %(sheet)s, s.row_number,"
-        f"  jsonb_object(%(header)s::text[], ARRAY[{cells}]),"
-        "  NOT (%(problems)s::jsonb ? s.row_number::text), %(problems)s::jsonb -> s.row_number::text"
-        f" FROM {RAW_STAGE} s",
-        {
-            "prefix": _raw_id_prefix(),
-            "client": tenant.client_account_id,
-            "engagement": tenant.engagement_id,
-            "data_import": data_import_id,
-            "sheet": sheet_name,
-            "header": [str(c) for c in frame.columns],
-            "problems": json.dumps(_import_problems(rejects)),
-        },
+        "SELECT migration.attach_raw_partition(%s, %s)", (data_import_id, rows >= STATISTICS_THRESHOLD)
     )
-    return int(cursor.rowcount)
-
-
-def refresh_raw_statistics(*, session: Session, rows: int) -> None:
-    """After all sheets of an import are in: one ANALYZE for a big load, not one per sheet."""
-    if rows >= STATISTICS_THRESHOLD:
-        refresh_statistics(session=session, table="raw_import_records")
+    return int(cursor.fetchone()[0])
 
 
 def save_field_mappings(

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from db.repositories.imports import (
     PROBLEM_COLUMNS,
+    RawSheet,
     copy_raw_records,
     create_data_import,
-    refresh_raw_statistics,
 )
 from db.session import Tenant
 from mfactory.errors import ImportFormatError
@@ -67,16 +67,11 @@ def copy_source_rows(
     *, session: Session, tenant: Tenant, data_import_id: uuid.UUID, source: SourceFile
 ) -> int:
     """COPY every row of every sheet of ``source`` into raw_import_records; returns the rows written."""
-    return sum(
-        copy_raw_records(
-            session=session,
-            tenant=tenant,
-            data_import_id=data_import_id,
-            sheet_name=sheet.name,
-            frame=sheet.frame,
-            rejects=sheet.rejects,
-        )
-        for sheet in source.sheets
+    return copy_raw_records(
+        session=session,
+        tenant=tenant,
+        data_import_id=data_import_id,
+        sheets=[RawSheet(name=s.name, frame=s.frame, rejects=s.rejects) for s in source.sheets],
     )
 
 
@@ -104,7 +99,6 @@ def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> d
     record.row_count = copy_source_rows(
         session=session, tenant=ctx.tenant, data_import_id=record.id, source=source
     )
-    refresh_raw_statistics(session=session, rows=record.row_count)
     rejects = [_sheet_rejects(s) for s in source.sheets if len(s.rejects)]
     rejected = sum(int(r["row_number"].nunique()) for r in rejects)
     record.status = "imported"
