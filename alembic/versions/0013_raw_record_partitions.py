@@ -186,6 +186,8 @@ BEGIN
          AND pg_get_constraintdef(k.oid) LIKE '%' || migration.current_client_account_id() || '%'
                                               || migration.current_engagement_id() || '%');
     CONTINUE WHEN EXISTS (SELECT 1 FROM migration.raw_import_records r WHERE r.data_import_id = v_part.import_id);
+    -- A partition of a table that foreign keys reference is detached before it can be dropped.
+    EXECUTE format('ALTER TABLE {TABLE} DETACH PARTITION migration.%I', v_part.relname);
     EXECUTE format('DROP TABLE migration.%I', v_part.relname);
     v_dropped := v_dropped + 1;
   END LOOP;

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from db.models import DataImport, RawImportRecord
 from db.session import Tenant
@@ -31,6 +33,16 @@ def new_import(tenant: Tenant, name: str = "inventory.csv", **values: Any) -> Da
         errors=[],
         **values,
     )
+
+
+def open_raw_rows(session: Session, data_import_id: uuid.UUID) -> None:
+    """Flush, then give the import its raw-records partition (empty, attached): rows can then be
+    INSERTed one by one through ``raw_import_records``, under RLS and the foreign keys, as tests do.
+    An import step COPYs into the partition before attaching it instead (migration 0013).
+    """
+    session.flush()
+    session.execute(text("SELECT migration.open_raw_partition(:d)"), {"d": data_import_id})
+    session.execute(text("SELECT migration.attach_raw_partition(:d, false)"), {"d": data_import_id})
 
 
 def new_record(tenant: Tenant, data_import_id: uuid.UUID, row_number: int, **record: Any) -> RawImportRecord:
@@ -86,8 +98,8 @@ def sqlstate(exc: BaseException) -> str | None:
 
 @contextmanager
 def raises_sqlstate(*codes: str) -> Iterator[None]:
-    """Expect a database error whose SQLSTATE is one of ``codes``."""
-    with pytest.raises(DBAPIError) as info:
+    """Expect a database error whose SQLSTATE is one of ``codes`` (through SQLAlchemy or psycopg's own)."""
+    with pytest.raises((DBAPIError, psycopg.Error)) as info:
         yield
     assert sqlstate(info.value) in codes, f"expected SQLSTATE {codes}, got {info.value!r}"
 
@@ -95,6 +107,7 @@ def raises_sqlstate(*codes: str) -> Iterator[None]:
 # SQLSTATEs used by the tests.
 INSUFFICIENT_PRIVILEGE = "42501"  # also "new row violates row-level security policy"
 FOREIGN_KEY_VIOLATION = "23503"
+CHECK_VIOLATION = "23514"
 FEATURE_NOT_SUPPORTED = "0A000"
 
 

@@ -16,7 +16,7 @@ from db.models import Asset, DataImport, Feedback, RawImportRecord
 from db.repositories.changes import pending_change_count, undo_flow_changes
 from db.session import Tenant, tenant_session
 from mfactory.settings import EMBEDDING_DIM
-from tests.db.helpers import change_log_rows, new_import, new_record, snapshot
+from tests.db.helpers import change_log_rows, new_import, new_record, open_raw_rows, snapshot
 
 MakeTenant = Callable[..., Tenant]
 TABLES = ("data_imports", "raw_import_records")
@@ -35,7 +35,7 @@ def seeded(tenant: Tenant) -> Seeded:
     records = [new_record(tenant, data_import.id, n) for n in (1, 2, 3)]
     with tenant_session(tenant) as session:
         session.add(data_import)
-        session.flush()
+        open_raw_rows(session, data_import.id)
         session.add_all(records)
     return data_import.id, sorted(r.id for r in records)
 
@@ -67,7 +67,7 @@ def test_insert_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded
     records = [new_record(tenant, data_import.id, n) for n in (1, 2)]
     with tenant_session(tenant, flow_run_id=flow) as session:
         session.add(data_import)
-        session.flush()
+        open_raw_rows(session, data_import.id)
         session.add_all(records)
 
     log = change_log_rows(admin_engine, flow)
@@ -158,7 +158,7 @@ def test_old_and_new_insert_forms_both_undone(admin_engine: Engine, tenant: Tena
     old_records = [new_record(tenant, old_import.id, n) for n in (1, 2, 3)]
     with tenant_session(tenant) as session:
         session.add(old_import)
-        session.flush()
+        open_raw_rows(session, old_import.id)
         session.add_all(old_records)
     _log_old_form_inserts(admin_engine, tenant, flow, "data_imports", [old_import.id])
     _log_old_form_inserts(admin_engine, tenant, flow, "raw_import_records", [r.id for r in old_records])
@@ -293,7 +293,7 @@ def test_mixed_sequence_restored_exactly(admin_engine: Engine, tenant: Tenant, s
     other = new_import(tenant, name="other.csv", row_count=2)
     with tenant_session(tenant) as session:  # more pre-existing data, not captured
         session.add(other)
-        session.flush()
+        open_raw_rows(session, other.id)
         session.add_all([new_record(tenant, other.id, n) for n in (1, 2)])
     before = _snapshots(admin_engine, tenant)
 
@@ -301,7 +301,7 @@ def test_mixed_sequence_restored_exactly(admin_engine: Engine, tenant: Tenant, s
     fresh = new_import(tenant, name="fresh.csv")
     with tenant_session(tenant, flow_run_id=flow) as session:
         session.add(fresh)
-        session.flush()
+        open_raw_rows(session, fresh.id)
         fresh_records = [new_record(tenant, fresh.id, n) for n in (1, 2, 3)]
         session.add_all(fresh_records)
         session.flush()
@@ -345,7 +345,7 @@ def test_changes_without_flow_not_captured(admin_engine: Engine, tenant: Tenant,
     data_import = new_import(tenant)
     with tenant_session(tenant) as session:
         session.add(data_import)
-        session.flush()
+        open_raw_rows(session, data_import.id)
         session.execute(
             update(RawImportRecord).where(RawImportRecord.id == record_ids[0]).values(row_number=50)
         )
@@ -371,7 +371,7 @@ def test_undo_touches_only_the_given_flow(admin_engine: Engine, tenant: Tenant, 
         )
     with tenant_session(tenant, flow_run_id=flow_2) as session:
         session.add(second)
-        session.flush()
+        open_raw_rows(session, second.id)
         session.add(new_record(tenant, second.id, 1))
         session.execute(
             update(RawImportRecord).where(RawImportRecord.id == record_ids[1]).values(row_number=22)

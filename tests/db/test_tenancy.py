@@ -16,10 +16,12 @@ from db.models import DataImport, MasterFlow, RawImportRecord
 from db.session import Tenant, tenant_session
 from mfactory.settings import get_settings
 from tests.db.helpers import (
+    CHECK_VIOLATION,
     FOREIGN_KEY_VIOLATION,
     INSUFFICIENT_PRIVILEGE,
     new_import,
     new_record,
+    open_raw_rows,
     raises_sqlstate,
     sqlstate,
 )
@@ -51,7 +53,7 @@ def import_of_a(tenant_a: Tenant) -> uuid.UUID:
             )
         )
         session.add(data_import)
-        session.flush()
+        open_raw_rows(session, data_import.id)
         session.add_all([new_record(tenant_a, data_import.id, n) for n in (1, 2)])
     return data_import.id
 
@@ -229,10 +231,17 @@ def test_composite_fk_rejects_mismatched_pair_on_run_records(
 def test_tenant_fk_rejects_reference_into_other_tenant(
     admin_engine: Engine, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
-    """As superuser, a raw record of A pointing at B's data import violates the tenant-composite FK."""
+    """As superuser (no RLS), rows of A pointing at B's data import are refused by the database.
+
+    A raw record lands in the partition of its import, whose CHECK pins B's tenant: refused
+    there. A data import's master flow is checked by the tenant-composite FK itself.
+    """
     import_of_b = new_import(tenant_b)
     with tenant_session(tenant_b) as session:
         session.add(import_of_b)
+        open_raw_rows(session, import_of_b.id)
+        flow_of_b = MasterFlow(id=uuid.uuid4(), **_ids(tenant_b), status="running")
+        session.add(flow_of_b)
     values = {
         "id": uuid.uuid4(),
         "client_account_id": tenant_a.client_account_id,
@@ -241,12 +250,24 @@ def test_tenant_fk_rejects_reference_into_other_tenant(
         "row_number": 1,
         "record": {},
     }
+    import_of_a = {
+        c.name: getattr(new_import(tenant_a), c.name)
+        for c in DataImport.__table__.columns
+        if c.name != "created_at"
+    }
     with admin_engine.connect() as conn:
-        with raises_sqlstate(FOREIGN_KEY_VIOLATION), conn.begin():
+        with raises_sqlstate(CHECK_VIOLATION), conn.begin():
             conn.execute(insert(RawImportRecord.__table__).values(values))
-        # Control: B's own ids with B's import are accepted.
+        with raises_sqlstate(FOREIGN_KEY_VIOLATION), conn.begin():
+            conn.execute(insert(DataImport.__table__).values({**import_of_a, "master_flow_id": flow_of_b.id}))
+        # Controls: B's own ids with B's import and B's flow are accepted.
         with conn.begin() as tx:
             conn.execute(insert(RawImportRecord.__table__).values({**values, **_ids(tenant_b)}))
+            conn.execute(
+                insert(DataImport.__table__).values(
+                    {**import_of_a, **_ids(tenant_b), "master_flow_id": flow_of_b.id}
+                )
+            )
             tx.rollback()
 
 
