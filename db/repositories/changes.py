@@ -28,6 +28,11 @@ def undo_flow_changes(
             f"undo of flow {flow_run_id}: {report['mismatches']} row(s) differ from their "
             f"before-image: {report['tables']}"
         )
+    if "raw_import_records" in report["tables"]:
+        # The undone imports' partitions are empty now; their tables go too (migration 0013).
+        report["raw_partitions_dropped"] = session.execute(
+            text("SELECT migration.drop_orphan_raw_partitions()")
+        ).scalar_one()
     return report
 
 
