@@ -270,6 +270,24 @@ def test_step_failing_for_good_rolls_back_to_exact_prior_state(
 
     assert tenant_checksums(admin_engine, engagement.tenant) == before
     assert master_row(admin_engine, earlier.master_flow_id)["status"] == "completed"
+    # The undone import's raw partition went with its rows; the earlier run's stays.
+    undone = rows(
+        admin_engine,
+        "SELECT unnest(row_ids) AS id FROM migration.change_log"
+        " WHERE flow_run_id = :p AND table_name = 'data_imports'",
+        p=phase["id"],
+    )
+    kept = rows(admin_engine, "SELECT id FROM migration.data_imports WHERE master_flow_id = :m",
+                m=earlier.master_flow_id)
+    assert undone and len(undone) == len(kept)  # the same files, imported twice
+    partitions = rows(
+        admin_engine,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 'migration.raw_import_records'::regclass",
+    )
+    names = {r["relname"] for r in partitions}
+    assert {f"raw_import_records_{r['id'].hex}" for r in kept} <= names
+    assert not {f"raw_import_records_{r['id'].hex}" for r in undone} & names
 
 
 # --- quality gate and bad input ----------------------------------------------------------
