@@ -7,9 +7,10 @@ time mapping, cleansing and inventory too). One run
    ``--columns`` (default 25) synthetic asset columns, as ``inventory.csv`` or ``inventory.xlsx``, into a
    temporary folder (timed, but part of no measurement);
 2. **ours**: creates a fresh tenant, master flow and discovery phase flow, then runs the data_import
-   step's work (``import_sources``: read, detect, COPY into ``raw_import_records``) exactly as
-   ``tasks.steps.run_step`` runs it: in a ``tenant_session(tenant, flow_run_id=..., step_name=...)``
-   transaction as the application role, under row-level security and change capture, commit included;
+   step's work (``import_sources``: read, detect, COPY into the import's own partition, attach it to
+   ``raw_import_records`` with its indexes, foreign keys, policy, change capture and statistics)
+   exactly as ``tasks.steps.run_step`` runs it: in a ``tenant_session(tenant, flow_run_id=...,
+   step_name=...)`` transaction as the application role, commit included;
 3. **raw binary COPY** (the baseline the issue sets): reads the same file with the plainest reader (the
    ``csv`` module; calamine for a workbook), then one ``COPY ... (FORMAT BINARY)`` of the rows as
    ``(row_number int4, c0 .. cN text)`` into a bare logged table with one text column per file column

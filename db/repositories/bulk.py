@@ -32,27 +32,6 @@ def _staged(session: Session, table: str, stage: str, names: str, rows: Iterable
     return cursor
 
 
-def stage_text_cells(*, session: Session, stage: str, width: int, chunks: Iterable[str]) -> Any:
-    """COPY CSV ``chunks`` of ``row_number, c0 .. c{width-1}`` lines into a transaction-local temp table.
-
-    Cells arrive as CSV text (written column-wise by the caller, no per-value adaptation) and stay
-    text: the set-based statement that follows shapes them (e.g. into JSONB) inside the server.
-    Empty cells are empty strings, not NULL (``FORCE_NOT_NULL``), as the client's file had them.
-    Each chunk is sent as soon as it is built, so the server parses one while Python writes the next.
-    """
-    cells = [f"c{i}" for i in range(width)]
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-    cursor.execute(
-        f"CREATE TEMP TABLE {stage} (row_number int NOT NULL, {', '.join(c + ' text' for c in cells)})"
-        " ON COMMIT DROP"
-    )
-    with cursor.copy(f"COPY {stage} FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({', '.join(cells)}))") as copy:
-        for chunk in chunks:
-            copy.write(chunk)
-    return cursor
-
-
 def copy_into(*, session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """COPY ``rows`` into ``migration.<table>`` (through a stage); returns the rows inserted."""
     stage = f"stage_{table}"
