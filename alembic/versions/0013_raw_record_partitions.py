@@ -34,10 +34,11 @@ table with everything else. Rows may still be INSERTed through the parent into a
 partition (row-level path, RLS and FKs per row); there is no DEFAULT partition, because attaching
 a partition locks the default one ACCESS EXCLUSIVE until commit, which would serialise imports.
 
-Keys: a partitioned table's unique keys must contain the partition key, so the primary key is
-``(id, data_import_id)`` and the tenant key ``(client_account_id, engagement_id, id,
-data_import_id)``; ``assets`` references it with its own ``data_import_id`` (an asset's lineage
-always names the raw row and the import it came from together).
+Keys: a partitioned table's unique keys must contain the partition key. The primary key is
+``(id, data_import_id, client_account_id, engagement_id)``: id first for lookups by id (undo),
+the tenant columns in it so that ``assets`` references the primary key itself, tenant-safely,
+with its own ``data_import_id`` (an asset's lineage always names the raw row and the import it
+came from together). The separate tenant+id unique key goes: one index fewer to build per import.
 """
 
 from collections.abc import Sequence
@@ -246,9 +247,7 @@ def upgrade() -> None:
     _set_aside_old_table()
     op.execute(
         f"""CREATE TABLE {TABLE} ({COLUMNS},
-          CONSTRAINT pk_raw_import_records PRIMARY KEY (id, data_import_id),
-          CONSTRAINT uq_raw_import_records_tenant_key
-            UNIQUE (client_account_id, engagement_id, id, data_import_id),
+          CONSTRAINT pk_raw_import_records PRIMARY KEY (id, data_import_id, client_account_id, engagement_id),
           CONSTRAINT fk_raw_import_records_client_account_id_engagement_id_data_import_id
             FOREIGN KEY (client_account_id, engagement_id, data_import_id)
             REFERENCES migration.data_imports (client_account_id, engagement_id, id),
@@ -301,11 +300,7 @@ def downgrade() -> None:
     app = (op.get_context().config.attributes.get("settings") or get_settings()).app_role
     op.execute(f"ALTER TABLE migration.assets DROP CONSTRAINT {ASSET_FK}")
     op.execute(f"ALTER TABLE {TABLE} RENAME TO raw_import_records_parts")
-    for index in (
-        "pk_raw_import_records",
-        "uq_raw_import_records_tenant_key",
-        "uq_raw_import_records_row",
-    ):
+    for index in ("pk_raw_import_records", "uq_raw_import_records_row"):
         op.execute(f"ALTER INDEX migration.{index} RENAME TO {index[:40]}_parts")
     op.execute("ALTER TABLE migration.raw_import_records_parts NO FORCE ROW LEVEL SECURITY")
     op.execute(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, Integer, PrimaryKeyConstraint, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,16 +42,12 @@ class DataImport(TenantMixin, Base):
 class RawImportRecord(TenantMixin, Base):
     __tablename__ = "raw_import_records"
     # One partition per import (migration 0013): an import COPYs into its own table, which is then
-    # attached; every unique key therefore carries the partition key, data_import_id.
+    # attached. Every unique key of a partitioned table carries the partition key, so the primary
+    # key is (id, data_import_id) plus the tenant columns: the one index assets' tenant-safe FK
+    # references, id first for the lookups by id (undo), no second tenant+id index to build.
     __table_args__ = tenant_table_args(
         tenant_ref("data_imports", "data_import_id"),
-        UniqueConstraint(
-            "client_account_id",
-            "engagement_id",
-            "id",
-            "data_import_id",
-            name="uq_raw_import_records_tenant_key",
-        ),
+        PrimaryKeyConstraint("id", "data_import_id", "client_account_id", "engagement_id"),
         Index("uq_raw_import_records_row", "data_import_id", "sheet_name", "row_number", unique=True),
         {
             "comment": "Every original row (JSONB) with its sheet and 1-based data row number;"
@@ -61,10 +57,11 @@ class RawImportRecord(TenantMixin, Base):
         referenced=False,
     )
 
-    # No single-column engagement index (migration 0012): the tenant+id unique key starts with
-    # both tenant columns and serves RLS and the engagement FK; a fourth index per row is waste.
-    engagement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    id: Mapped[uuid.UUID] = uuid_pk()
+    # No single-column engagement index (migration 0012): each partition holds one import of one
+    # tenant, which the queries name; a third index per row is waste.
+    client_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    engagement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     data_import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     sheet_name: Mapped[str] = mapped_column(Text, nullable=False, default="")
     row_number: Mapped[int] = mapped_column(Integer, nullable=False)
