@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import random
+import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,10 +98,12 @@ def _good_xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def _zip(filename: str, members: dict[str, bytes]) -> Callable[[Path], Path]:
+def _zip(
+    filename: str, members: dict[str, bytes], compression: int = zipfile.ZIP_STORED
+) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
         path = folder / filename
-        with zipfile.ZipFile(path, "w") as archive:
+        with zipfile.ZipFile(path, "w", compression=compression) as archive:
             for member, data in members.items():
                 archive.writestr(member, data)
         return path
@@ -122,6 +125,33 @@ def _zip_bomb_xlsx(folder: Path) -> Path:
             for _ in range(64):
                 sheet.write(chunk)
     return path
+
+
+def _lying(build: Callable[[Path], Path], member: str, declared: int | None = None) -> Callable[[Path], Path]:
+    """``build``'s zip with ``member`` tampered: its declared size set to ``declared`` (local header
+    and central directory alike, so every reader sees the lie), or else its deflate data garbled."""
+
+    def tampered(folder: Path) -> Path:
+        path = build(folder)
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+            info = archive.getinfo(member)
+        name = member.encode()
+        if declared is None:
+            start = info.header_offset + 30 + len(name) + len(info.extra)
+            data[start : start + 16] = b"\xff" * 16  # not a deflate stream any more
+        else:
+            struct.pack_into("<L", data, info.header_offset + 22, declared)
+            central = data.find(b"PK\x01\x02")
+            while central != -1:
+                length = struct.unpack_from("<H", data, central + 28)[0]
+                if bytes(data[central + 46 : central + 46 + length]) == name:
+                    struct.pack_into("<L", data, central + 24, declared)
+                central = data.find(b"PK\x01\x02", central + 4)
+        path.write_bytes(bytes(data))
+        return path
+
+    return tampered
 
 
 CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
@@ -160,6 +190,12 @@ def _mixed_encoding() -> bytes:
 
 
 ROWS_2_3 = (2, 3)
+
+DEFLATED_BUNDLE = _zip(
+    "export.zip",
+    {"inventory.csv": ("\n".join([GOOD_HEADER, *GOOD_ROWS * 500]) + "\n").encode()},
+    compression=zipfile.ZIP_DEFLATED,
+)
 
 CASES: list[Case] = [
     # --- nothing to read ---
@@ -401,6 +437,21 @@ CASES: list[Case] = [
         "xlsx-zip-bomb",
         _zip_bomb_xlsx,
         error=r"sheet1\.xml.* to 1, limit 100 to 1\): refused as a zip bomb",
+    ),
+    Case(
+        "xlsx-zip-bomb-lying-size",
+        _lying(_zip_bomb_xlsx, "xl/worksheets/sheet1.xml", declared=60_000),
+        error=r"sheet1\.xml' declares 60,000 bytes but inflates to more.*refused as a zip bomb",
+    ),
+    Case(
+        "zip-bundle-lying-size",
+        _lying(DEFLATED_BUNDLE, "inventory.csv", declared=100),
+        error=r"'inventory\.csv' declares 100 bytes but inflates to more",
+    ),
+    Case(
+        "zip-member-garbled",
+        _lying(DEFLATED_BUNDLE, "inventory.csv"),
+        error=r"broken zip member 'inventory\.csv'",
     ),
     Case(
         "zip-inside-zip",

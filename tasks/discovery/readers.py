@@ -26,6 +26,7 @@ import io
 import math
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
@@ -41,6 +42,7 @@ from mfactory.errors import ImportFormatError
 from tasks.discovery import formats
 from tasks.discovery.arrow_csv import read_string_table
 from tasks.discovery.formats import ASSETS, Detection, TablePlan
+from tasks.discovery.zip_inflate import refuse_lying_members
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20
@@ -547,11 +549,12 @@ def _refuse_nul_cells(records: list[list[str]], where: str) -> None:
         )
 
 
-def _refuse_zip_bomb(archive: zipfile.ZipFile, where: str) -> None:
-    """Refuse a container that would unpack to an absurd size, from its directory alone.
+def _refuse_zip_bomb(raw: bytes, archive: zipfile.ZipFile, where: str) -> None:
+    """Refuse a container that would unpack to an absurd size, or that lies about its sizes.
 
-    The sizes a zip declares are read before any member is inflated, so a bomb is refused
-    without the workbook reader (or ``archive.read``) ever holding its output in memory.
+    The sizes a zip declares are checked first, from its directory alone; then every member is
+    inflated under a cap (``zip_inflate``), since a declared size is only the file's word. So a
+    bomb is refused without the workbook reader (or ``archive.read``) ever holding its output.
     """
     members = archive.infolist()
     total = sum(i.file_size for i in members)
@@ -568,6 +571,7 @@ def _refuse_zip_bomb(archive: zipfile.ZipFile, where: str) -> None:
                     f" ({ratio:,.0f} to 1, limit {MAX_MEMBER_RATIO} to 1): refused as a zip bomb",
                     file=where,
                 )
+    refuse_lying_members(raw, archive, where)
 
 
 def _open_zip(raw: bytes, where: str) -> zipfile.ZipFile:
@@ -576,7 +580,7 @@ def _open_zip(raw: bytes, where: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
         raise ImportFormatError(f"broken zip/XLSX container: {exc}", file=where) from exc
-    _refuse_zip_bomb(archive, where)
+    _refuse_zip_bomb(raw, archive, where)
     return archive
 
 
@@ -589,7 +593,7 @@ def _workbook_tables(raw: bytes, where: str) -> list[_Table]:
         pass  # not a readable zip: the workbook reader below says what is wrong with it
     else:
         with archive:  # also reached for a workbook inside a bundle, which no one checked yet
-            _refuse_zip_bomb(archive, where)
+            _refuse_zip_bomb(raw, archive, where)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         tables = []
@@ -673,11 +677,14 @@ def _tables(path: Path, raw: bytes | None, text_reader: str) -> tuple[str, list[
         with _open_zip(raw, where) as archive:
             if _is_workbook(archive):
                 return "xlsx", _workbook_tables(raw, where)
-            members = [
-                (info.filename, archive.read(info))
-                for info in sorted(archive.infolist(), key=lambda i: i.filename)
-                if not info.is_dir() and _visible(info.filename)
-            ]
+            try:
+                members = [
+                    (info.filename, archive.read(info))
+                    for info in sorted(archive.infolist(), key=lambda i: i.filename)
+                    if not info.is_dir() and _visible(info.filename)
+                ]
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as exc:
+                raise ImportFormatError(f"broken zip container: {exc}", file=where) from exc
         return "bundle", _member_tables(members, where, text_reader)
     return "csv", [_text_table(raw, where, text_reader=text_reader)]
 
