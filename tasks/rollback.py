@@ -6,8 +6,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from db.repositories.changes import undo_flow_changes
-from db.repositories.imports import errors_files_of_phases
+from db.repositories.changes import undid_raw_records, undo_flow_changes
+from db.repositories.imports import drop_emptied_raw_partitions, errors_files_of_phases
 from db.repositories.runs import (
     mark_handoffs_from,
     mark_steps,
@@ -90,6 +90,9 @@ def rollback_phases(
             )
         raise
     _remove_files(errors_files)
+    # After the commit, in a transaction of its own: the undone imports' partitions are empty now.
+    if any(undid_raw_records(entry) for entry in log):
+        drop_emptied_raw_partitions(tenant)
     return {"scope": scope, "rows_undone": rows, "integrity_check": integrity, "log": log}
 
 

@@ -17,13 +17,16 @@ from prefect.runtime import task_run
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.repositories.changes import undo_flow_changes
+from db.repositories.changes import undid_raw_records, undo_flow_changes
+from db.repositories.imports import drop_emptied_raw_partitions
 from db.repositories.runs import finish_step, start_step, update_phase_flow
 from db.session import tenant_session
 from mfactory.settings import get_settings
 from tasks.phases import STEPS, PhaseContext
 
 StepWork = Callable[[Session, PhaseContext], dict[str, Any]]
+#: What a step runs first in its transaction (table locks), given the session.
+StepLocks = Callable[[Session], None]
 
 
 class InjectedFault(RuntimeError):
@@ -61,8 +64,12 @@ def _inject_fault(ctx: PhaseContext, name: str, attempt: int) -> None:
         raise InjectedFault(f"injected failure of {ctx.phase}.{name}, attempt {attempt} of {times} failing")
 
 
-def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
-    """Run one step's work with its bookkeeping; returns the step's metrics."""
+def run_step(ctx: PhaseContext, name: str, work: StepWork, before: StepLocks | None = None) -> dict[str, Any]:
+    """Run one step's work with its bookkeeping; returns the step's metrics.
+
+    ``before`` runs first in the step's transaction, ahead of the undo of an earlier attempt:
+    where the step takes table locks, so that it takes them before it writes anything.
+    """
     steps = STEPS[ctx.phase]
     attempt = max(int(task_run.run_count or 1), 1)
     task_run_id = task_run.id
@@ -78,17 +85,21 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
         )
     try:
         with tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id, step_name=name) as session:
-            undone = 0
+            if before is not None:
+                before(session)
+            earlier: dict[str, Any] = {"rows_undone": 0}
             if attempt > 1:
-                undone = undo_flow_changes(
+                earlier = undo_flow_changes(
                     session=session,
                     flow_run_id=ctx.phase_flow_id,
                     undone_by=ctx.phase_flow_id,
                     step_name=name,
-                )["rows_undone"]
+                )
             metrics = work(session, ctx)
-            if undone:
-                metrics["rows_undone_from_earlier_attempt"] = undone
+            if earlier["rows_undone"]:
+                metrics["rows_undone_from_earlier_attempt"] = earlier["rows_undone"]
+        if undid_raw_records(earlier):
+            drop_emptied_raw_partitions(ctx.tenant)
         _inject_fault(ctx, name, attempt)
         with tenant_session(ctx.tenant) as session:
             finish_step(
@@ -115,7 +126,9 @@ def run_step(ctx: PhaseContext, name: str, work: StepWork) -> dict[str, Any]:
     return metrics
 
 
-def step_task(phase: str, name: str, work: StepWork) -> Task[[PhaseContext], dict[str, Any]]:
+def step_task(
+    phase: str, name: str, work: StepWork, before: StepLocks | None = None
+) -> Task[[PhaseContext], dict[str, Any]]:
     """The Prefect task of one named step (retries on transient errors, with backoff)."""
     if name not in STEPS[phase]:
         raise ValueError(f"{phase} has no step {name!r}")
@@ -131,7 +144,7 @@ def step_task(phase: str, name: str, work: StepWork) -> Task[[PhaseContext], dic
         persist_result=False,
     )
     def _step(ctx: PhaseContext) -> dict[str, Any]:
-        return run_step(ctx, name, work)
+        return run_step(ctx, name, work, before)
 
     _step.__doc__ = work.__doc__
     return _step

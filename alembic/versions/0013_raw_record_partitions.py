@@ -93,6 +93,18 @@ BEGIN
   EXECUTE format('ALTER TABLE {TABLE} ATTACH PARTITION migration.%I FOR VALUES IN (%L)', v_name, p_import);
 END $$;
 
+-- Attaching a partition takes SHARE ROW EXCLUSIVE on the tables its foreign keys reference
+-- (data_imports, engagements) and SHARE UPDATE EXCLUSIVE on raw_import_records, until commit. Two
+-- import steps that each INSERTed a data_imports row (ROW EXCLUSIVE) and then attach would wait on
+-- each other: a deadlock. An import step takes these locks first, before it writes anything, so
+-- concurrent imports queue instead (each is seconds long); readers are never blocked.
+CREATE FUNCTION migration.lock_for_raw_import() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = migration, pg_temp AS $$
+BEGIN
+  LOCK TABLE migration.engagements, migration.data_imports IN SHARE ROW EXCLUSIVE MODE;
+  LOCK TABLE {TABLE} IN SHARE UPDATE EXCLUSIVE MODE;
+END $$;
+
 CREATE FUNCTION migration.open_raw_partition(p_import uuid) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = migration, pg_temp AS $$
 DECLARE
@@ -112,6 +124,7 @@ BEGIN
     RAISE EXCEPTION 'open_raw_partition: data import % already has its raw records', p_import
       USING ERRCODE = '42P07';
   END IF;
+  PERFORM migration.lock_for_raw_import();  -- a no-op when the step took the locks already
   -- The tenant and import as defaults too: a COPY need not send them on every row.
   EXECUTE format('CREATE TABLE migration.%I ({COLUMNS},
                     CONSTRAINT %I CHECK (client_account_id = %L AND engagement_id = %L AND data_import_id = %L))',
@@ -168,7 +181,9 @@ BEGIN
 END $$;
 
 -- Partitions whose import is gone (undone or deleted), of the caller's engagement: their rows
--- were deleted with it, the empty table is dropped.
+-- were deleted with it, the empty table is dropped. DETACH locks raw_import_records ACCESS
+-- EXCLUSIVE: callers run this in a short transaction of its own, with a lock timeout, never
+-- inside a step or a rollback (db/repositories/imports.drop_emptied_raw_partitions).
 CREATE FUNCTION migration.drop_orphan_raw_partitions() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = migration, pg_temp AS $$
 DECLARE v_part record; v_dropped integer := 0;
@@ -196,6 +211,8 @@ BEGIN
 END $$;
 
 REVOKE EXECUTE ON FUNCTION migration.seal_raw_partition(uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.lock_for_raw_import() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migration.lock_for_raw_import() TO {app};
 REVOKE EXECUTE ON FUNCTION migration.open_raw_partition(uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION migration.attach_raw_partition(uuid, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION migration.drop_orphan_raw_partitions() FROM PUBLIC;
@@ -331,6 +348,7 @@ def downgrade() -> None:
         op.execute(statement)
     for function in (
         "drop_orphan_raw_partitions()",
+        "lock_for_raw_import()",
         "attach_raw_partition(uuid, boolean)",
         "open_raw_partition(uuid)",
         "seal_raw_partition(uuid)",

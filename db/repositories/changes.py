@@ -28,12 +28,12 @@ def undo_flow_changes(
             f"undo of flow {flow_run_id}: {report['mismatches']} row(s) differ from their "
             f"before-image: {report['tables']}"
         )
-    if "raw_import_records" in report["tables"]:
-        # The undone imports' partitions are empty now; their tables go too (migration 0013).
-        report["raw_partitions_dropped"] = session.execute(
-            text("SELECT migration.drop_orphan_raw_partitions()")
-        ).scalar_one()
     return report
+
+
+def undid_raw_records(report: dict[str, Any]) -> bool:
+    """Whether an undo deleted raw import rows (their emptied partitions can then be dropped)."""
+    return "raw_import_records" in report.get("tables", {})
 
 
 def pending_change_count(*, session: Session, flow_run_id: uuid.UUID) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -13,13 +14,15 @@ from typing import Any
 import pandas as pd
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.models import DataImport, ImportFieldMapping
 from db.repositories.bulk import STATISTICS_THRESHOLD
 from db.repositories.raw_copy_text import LINE_COLUMNS, RawRowsHeader, copy_lines
-from db.session import Tenant
+from db.session import Tenant, tenant_session
 
+log = logging.getLogger(__name__)
 PROBLEM_COLUMNS = ["sheet_name", "row_number", "column", "value", "reason", "severity"]
 
 
@@ -73,6 +76,31 @@ class RawSheet:
     name: str
     frame: pd.DataFrame
     rejects: pd.DataFrame | None = None
+
+
+def lock_for_raw_import(*, session: Session) -> None:
+    """Take the locks an import's partition attach needs, before the step writes anything.
+
+    Without them two concurrent import steps deadlock (migration 0013 says how); with them the
+    second waits for the first to commit.
+    """
+    session.execute(text("SELECT migration.lock_for_raw_import()"))
+
+
+def drop_emptied_raw_partitions(tenant: Tenant) -> int:
+    """Drop the tenant's partitions whose import was undone, in a short transaction of their own.
+
+    Best effort: detaching locks ``raw_import_records`` ACCESS EXCLUSIVE, so this waits at most
+    ``lock_timeout`` (shorter than PostgreSQL's deadlock check) and otherwise leaves the empty
+    tables for the next call; an empty partition is harmless.
+    """
+    try:
+        with tenant_session(tenant) as session:
+            session.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            return int(session.execute(text("SELECT migration.drop_orphan_raw_partitions()")).scalar_one())
+    except OperationalError as exc:
+        log.warning("empty raw partitions left for later: %s", exc.orig)
+        return 0
 
 
 def copy_raw_records(

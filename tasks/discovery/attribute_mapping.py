@@ -50,7 +50,11 @@ def _stored(m: ColumnMapping, kind: str) -> dict[str, Any]:
         "confidence": m.confidence,
         "method": m.method,
         "evidence": {
-            **m.evidence, "scale": m.scale, "unit": m.unit, "needs_review": m.needs_review, "kind": kind
+            **m.evidence,
+            "scale": m.scale,
+            "unit": m.unit,
+            "needs_review": m.needs_review,
+            "kind": kind,
         },
     }
 

@@ -21,6 +21,7 @@ from db.repositories.imports import (
     RawSheet,
     copy_raw_records,
     create_data_import,
+    lock_for_raw_import,
 )
 from db.session import Tenant
 from mfactory.errors import ImportFormatError
@@ -136,4 +137,10 @@ def import_sources(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     }
 
 
-data_import = step_task(DISCOVERY, "data_import", import_sources)
+def _lock_for_raw_import(session: Session) -> None:
+    lock_for_raw_import(session=session)
+
+
+# The attach locks are taken before anything else of the step, the undo of an earlier attempt
+# included (migration 0013: otherwise concurrent import steps can deadlock).
+data_import = step_task(DISCOVERY, "data_import", import_sources, before=_lock_for_raw_import)

@@ -6,6 +6,7 @@ test attempts what another tenant, a missing tenant context or a forged table co
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,9 +17,9 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from db.models import RawImportRecord
-from db.repositories.imports import RawSheet, copy_raw_records
+from db.repositories.imports import RawSheet, copy_raw_records, lock_for_raw_import
 from db.session import Tenant, tenant_session
-from tests.db.helpers import CHECK_VIOLATION, INSUFFICIENT_PRIVILEGE, new_import, raises_sqlstate
+from tests.db.helpers import CHECK_VIOLATION, INSUFFICIENT_PRIVILEGE, new_import, raises_sqlstate, sqlstate
 
 
 @pytest.fixture
@@ -183,3 +184,62 @@ def test_orphan_partitions_dropped_for_own_tenant_only(
     with tenant_session(tenant_a) as session:
         assert session.scalar(text("SELECT migration.drop_orphan_raw_partitions()")) >= 1
     assert not _exists(admin_engine, _partition(import_id))
+
+
+def _import_in_thread(
+    tenant: Tenant,
+    both_inserted: threading.Barrier | None,
+    lock_first: bool,
+    results: dict[str, Any],
+    key: str,
+) -> None:
+    """One import step's database work: (lock), data_imports row, then COPY + attach, commit."""
+    frame = pd.DataFrame({"Host": [f"{key}-{i}" for i in range(200)], "OS": "RHEL 8"}, index=range(2, 202))
+    try:
+        with tenant_session(tenant, flow_run_id=uuid.uuid4(), step_name="data_import") as session:
+            if lock_first:
+                lock_for_raw_import(session=session)
+            data_import = new_import(tenant)
+            session.add(data_import)
+            session.flush()
+            if both_inserted is not None:
+                both_inserted.wait(timeout=10)
+            results[key] = copy_raw_records(
+                session=session, tenant=tenant, data_import_id=data_import.id, sheets=[RawSheet("", frame)]
+            )
+    except Exception as exc:  # recorded for the assertions
+        results[key] = exc
+
+
+def test_concurrent_imports_deadlock_without_the_step_lock_and_queue_with_it(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    """Two tenants' imports, both data_imports rows written before either attaches.
+
+    Without ``lock_for_raw_import`` each attach waits for the other's row lock: PostgreSQL aborts
+    one as a deadlock. With it (what the data_import step runs first) the second waits, both land.
+    """
+    results: dict[str, Any] = {}
+    both_inserted = threading.Barrier(2)
+    threads = [
+        threading.Thread(target=_import_in_thread, args=(t, both_inserted, False, results, k))
+        for t, k in ((tenant_a, "a"), (tenant_b, "b"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    failed = [r for r in results.values() if not isinstance(r, int)]
+    assert len(results) == 2 and len(failed) == 1
+    assert sqlstate(failed[0]) == "40P01", failed[0]  # deadlock_detected
+
+    results.clear()
+    threads = [
+        threading.Thread(target=_import_in_thread, args=(t, None, True, results, k))
+        for t, k in ((tenant_a, "a"), (tenant_b, "b"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == {"a": 200, "b": 200}

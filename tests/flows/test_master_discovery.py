@@ -61,13 +61,20 @@ def new_engagement(make_tenant: Callable[..., Tenant]) -> Callable[[], Engagemen
 
 
 def run_master(
-    engagement: Engagement, inventory: Path = SAMPLE_INVENTORY, dependencies: list[Path] | None = None,
+    engagement: Engagement,
+    inventory: Path = SAMPLE_INVENTORY,
+    dependencies: list[Path] | None = None,
     **kwargs: Any,
 ) -> Run:
     deps = [SAMPLE_DEPENDENCIES] if dependencies is None else dependencies
     state = master_flow(
-        client=engagement.client, engagement=engagement.name, inventory=str(inventory),
-        dependencies=[str(d) for d in deps], phases=PHASES, as_of="2025-01-01", return_state=True,
+        client=engagement.client,
+        engagement=engagement.name,
+        inventory=str(inventory),
+        dependencies=[str(d) for d in deps],
+        phases=PHASES,
+        as_of="2025-01-01",
+        return_state=True,
         **kwargs,
     )
     return Run(state=state, master_flow_id=uuid.UUID(str(state.state_details.flow_run_id)))
@@ -83,8 +90,12 @@ def tenant_counts(admin_engine: Engine, tenant: Tenant) -> dict[str, int]:
     """Row count of every data table for ``tenant``."""
     params = {"c": tenant.client_account_id, "e": tenant.engagement_id}
     return {
-        table: rows(admin_engine, f"SELECT count(*) AS n FROM migration.{table}"
-                    " WHERE client_account_id = :c AND engagement_id = :e", **params)[0]["n"]
+        table: rows(
+            admin_engine,
+            f"SELECT count(*) AS n FROM migration.{table}"
+            " WHERE client_account_id = :c AND engagement_id = :e",
+            **params,
+        )[0]["n"]
         for table in DATA_TABLES
     }
 
@@ -105,8 +116,12 @@ def tenant_checksums(admin_engine: Engine, tenant: Tenant) -> dict[str, tuple[in
 
 
 def phase_row(admin_engine: Engine, master_flow_id: uuid.UUID, phase: str = "discovery") -> dict[str, Any]:
-    found = rows(admin_engine, "SELECT * FROM migration.phase_flows WHERE master_flow_id = :m AND phase = :p",
-                 m=master_flow_id, p=phase)
+    found = rows(
+        admin_engine,
+        "SELECT * FROM migration.phase_flows WHERE master_flow_id = :m AND phase = :p",
+        m=master_flow_id,
+        p=phase,
+    )
     assert len(found) == 1, f"expected one {phase} phase_flows row for master {master_flow_id}, got {found}"
     return found[0]
 
@@ -118,20 +133,24 @@ def master_row(admin_engine: Engine, master_flow_id: uuid.UUID) -> dict[str, Any
 
 
 def steps_of(admin_engine: Engine, phase_flow_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    found = rows(admin_engine,
-                 "SELECT * FROM migration.phase_steps WHERE phase_flow_id = :p ORDER BY position",
-                 p=phase_flow_id)
+    found = rows(
+        admin_engine,
+        "SELECT * FROM migration.phase_steps WHERE phase_flow_id = :p ORDER BY position",
+        p=phase_flow_id,
+    )
     return {r["name"]: r for r in found}
 
 
 def handoffs_from(admin_engine: Engine, phase_flow_id: uuid.UUID) -> list[dict[str, Any]]:
-    return rows(admin_engine, "SELECT * FROM migration.flow_handoffs WHERE source_phase_flow_id = :p",
-                p=phase_flow_id)
+    return rows(
+        admin_engine, "SELECT * FROM migration.flow_handoffs WHERE source_phase_flow_id = :p", p=phase_flow_id
+    )
 
 
 def assets_of_run(admin_engine: Engine, master_flow_id: uuid.UUID) -> int:
-    return rows(admin_engine, "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m",
-                m=master_flow_id)[0]["n"]
+    return rows(
+        admin_engine, "SELECT count(*) AS n FROM migration.assets WHERE master_flow_id = :m", m=master_flow_id
+    )[0]["n"]
 
 
 def edited_sample(tmp_path: Path, edit: Callable[[list[dict[str, str]]], None]) -> Path:
@@ -179,7 +198,9 @@ def test_master_on_sample_completes_with_full_record(
         assert subflow.parent_task_run_id is not None
         assert client.read_task_run(subflow.parent_task_run_id).flow_run_id == run.master_flow_id
         children = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.master_flow_id]))
+            flow_run_filter=FlowRunFilter(
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.master_flow_id])
+            )
         )
         assert phase["id"] in {c.id for c in children}
 
@@ -226,6 +247,37 @@ def test_step_failing_once_succeeds_on_retry_without_duplicates(
     assert assets_of_run(admin_engine, run.master_flow_id) == SAMPLE_ROWS
 
 
+def raw_partitions(admin_engine: Engine) -> set[str]:
+    """Names of the partitions of raw_import_records (one per import, migration 0013)."""
+    found = rows(
+        admin_engine,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 'migration.raw_import_records'::regclass",
+    )
+    return {r["relname"] for r in found}
+
+
+def test_import_failing_once_is_retried_into_fresh_partitions(
+    admin_engine: Engine, new_engagement: Callable[[], Engagement]
+) -> None:
+    """data_import fails after its COPY + attach committed: the retry undoes that attempt (its
+    emptied partitions are dropped afterwards) and imports again into new partitions."""
+    engagement = new_engagement()
+    before = raw_partitions(admin_engine)
+    run = run_master(engagement, inject_failures={"discovery.data_import": 1})
+    assert run.state.is_completed(), run.state.message
+
+    phase = phase_row(admin_engine, run.master_flow_id)
+    step = steps_of(admin_engine, phase["id"])["data_import"]
+    assert step["retry_count"] == 1
+    assert step["metrics"]["rows_undone_from_earlier_attempt"] >= SAMPLE_ROWS
+    imports = rows(
+        admin_engine, "SELECT id FROM migration.data_imports WHERE phase_flow_id = :p", p=phase["id"]
+    )
+    assert raw_partitions(admin_engine) - before == {f"raw_import_records_{r['id'].hex}" for r in imports}
+    assert tenant_counts(admin_engine, engagement.tenant)["assets"] == SAMPLE_ROWS
+
+
 def test_step_failing_for_good_rolls_back_to_exact_prior_state(
     admin_engine: Engine, new_engagement: Callable[[], Engagement]
 ) -> None:
@@ -260,8 +312,9 @@ def test_step_failing_for_good_rolls_back_to_exact_prior_state(
     assert {steps[n]["status"] for n in earlier_steps} == {"rolled_back"}
     assert "dependencies" not in steps
 
-    rollbacks = rows(admin_engine, "SELECT * FROM migration.flow_rollbacks WHERE master_flow_id = :m",
-                     m=run.master_flow_id)
+    rollbacks = rows(
+        admin_engine, "SELECT * FROM migration.flow_rollbacks WHERE master_flow_id = :m", m=run.master_flow_id
+    )
     assert len(rollbacks) == 1
     assert rollbacks[0]["status"] == "completed"
     assert rollbacks[0]["scope"] == "phase"
@@ -277,15 +330,13 @@ def test_step_failing_for_good_rolls_back_to_exact_prior_state(
         " WHERE flow_run_id = :p AND table_name = 'data_imports'",
         p=phase["id"],
     )
-    kept = rows(admin_engine, "SELECT id FROM migration.data_imports WHERE master_flow_id = :m",
-                m=earlier.master_flow_id)
-    assert undone and len(undone) == len(kept)  # the same files, imported twice
-    partitions = rows(
+    kept = rows(
         admin_engine,
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'migration.raw_import_records'::regclass",
+        "SELECT id FROM migration.data_imports WHERE master_flow_id = :m",
+        m=earlier.master_flow_id,
     )
-    names = {r["relname"] for r in partitions}
+    assert undone and len(undone) == len(kept)  # the same files, imported twice
+    names = raw_partitions(admin_engine)
     assert {f"raw_import_records_{r['id'].hex}" for r in kept} <= names
     assert not {f"raw_import_records_{r['id'].hex}" for r in undone} & names
 
@@ -365,11 +416,18 @@ def test_two_engagements_in_parallel_stay_isolated(
     for engagement, run in zip((first, second), runs, strict=True):
         with tenant_session(engagement.tenant) as session:
             visible = session.execute(
-                select(Asset.client_account_id, Asset.engagement_id, Asset.master_flow_id, func.count())
-                .group_by(Asset.client_account_id, Asset.engagement_id, Asset.master_flow_id)
+                select(
+                    Asset.client_account_id, Asset.engagement_id, Asset.master_flow_id, func.count()
+                ).group_by(Asset.client_account_id, Asset.engagement_id, Asset.master_flow_id)
             ).all()
-        assert visible == [(engagement.tenant.client_account_id, engagement.tenant.engagement_id,
-                            run.master_flow_id, SAMPLE_ROWS)]
+        assert visible == [
+            (
+                engagement.tenant.client_account_id,
+                engagement.tenant.engagement_id,
+                run.master_flow_id,
+                SAMPLE_ROWS,
+            )
+        ]
         assert tenant_counts(admin_engine, engagement.tenant)["assets"] == SAMPLE_ROWS
 
 
