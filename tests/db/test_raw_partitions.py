@@ -211,6 +211,22 @@ def _import_in_thread(
         results[key] = exc
 
 
+def _both_import(
+    tenants: tuple[Tenant, Tenant], both_inserted: threading.Barrier | None, lock_first: bool
+) -> dict[str, Any]:
+    """Each tenant's import in its own thread at once; what each ended with (rows, or the error)."""
+    results: dict[str, Any] = {}
+    threads = [
+        threading.Thread(target=_import_in_thread, args=(tenant, both_inserted, lock_first, results, key))
+        for tenant, key in zip(tenants, ("a", "b"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 def test_concurrent_imports_deadlock_without_the_step_lock_and_queue_with_it(
     tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
@@ -219,27 +235,8 @@ def test_concurrent_imports_deadlock_without_the_step_lock_and_queue_with_it(
     Without ``lock_for_raw_import`` each attach waits for the other's row lock: PostgreSQL aborts
     one as a deadlock. With it (what the data_import step runs first) the second waits, both land.
     """
-    results: dict[str, Any] = {}
-    both_inserted = threading.Barrier(2)
-    threads = [
-        threading.Thread(target=_import_in_thread, args=(t, both_inserted, False, results, k))
-        for t, k in ((tenant_a, "a"), (tenant_b, "b"))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = _both_import((tenant_a, tenant_b), threading.Barrier(2), lock_first=False)
     failed = [r for r in results.values() if not isinstance(r, int)]
     assert len(results) == 2 and len(failed) == 1
     assert sqlstate(failed[0]) == "40P01", failed[0]  # deadlock_detected
-
-    results.clear()
-    threads = [
-        threading.Thread(target=_import_in_thread, args=(t, None, True, results, k))
-        for t, k in ((tenant_a, "a"), (tenant_b, "b"))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert results == {"a": 200, "b": 200}
+    assert _both_import((tenant_a, tenant_b), None, lock_first=True) == {"a": 200, "b": 200}
