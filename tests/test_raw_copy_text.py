@@ -6,12 +6,19 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.repositories.raw_copy_text import LINE_COLUMNS, RawRowsHeader, copy_lines, jsonb_key_order
+from db.repositories.raw_copy_text import (
+    LINE_COLUMNS,
+    RawRowsHeader,
+    chunk_bounds,
+    copy_lines,
+    jsonb_key_order,
+)
 
 HEADER = RawRowsHeader(sheet_name="v\tInfo\\x", id_prefix="0190f3a2-7b1c-7abc-8def-0123")
 _COPY_ESCAPE = re.compile(r"\\(.)")
@@ -108,3 +115,19 @@ def test_object_and_arrow_backed_columns_give_the_same_text(dtype: Any) -> None:
     frame = pd.DataFrame({"a": ["x", 'y"', "z\\"], "b": ["1", "2", "3"]}, index=[2, 3, 4], dtype=dtype)
     plain = pd.DataFrame({"a": ["x", 'y"', "z\\"], "b": ["1", "2", "3"]}, index=[2, 3, 4], dtype=object)
     assert _decode(frame) == _decode(plain)
+
+
+def test_chunk_bounds_cap_rows_and_bytes_and_give_a_huge_row_its_own_chunk() -> None:
+    sizes = np.array([10, 10, 10, 500, 10, 10, 10, 10, 10])
+    assert chunk_bounds(sizes, max_bytes=30, max_rows=100) == [(0, 3), (3, 4), (4, 7), (7, 9)]
+    assert chunk_bounds(sizes, max_bytes=10_000, max_rows=4) == [(0, 4), (4, 8), (8, 9)]
+    assert chunk_bounds(np.array([], dtype=np.int64), max_bytes=10, max_rows=10) == []
+
+
+def test_wide_or_long_rows_split_by_bytes_keep_every_row() -> None:
+    frame = pd.DataFrame(
+        {"a": ["x" * 300, "y", "z" * 50, "w"], "b": ["1", "2", "3", "4"]}, index=[2, 3, 4, 5]
+    )
+    chunks = list(copy_lines(frame, HEADER, chunk_bytes=200))
+    assert len(chunks) == 4  # no two neighbouring rows fit in 200 bytes (cells, keys and line)
+    assert [json.loads(r["record"]) for r in _decode(frame, chunk_bytes=200)] == frame.to_dict("records")

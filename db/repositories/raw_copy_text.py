@@ -31,6 +31,10 @@ import pyarrow.compute as pc
 LINE_COLUMNS = ("id", "sheet_name", "row_number", "record", "is_valid", "errors")
 #: Rows per chunk: the server parses one chunk while the next is built.
 CHUNK_ROWS = 10_000
+#: Cell bytes per chunk, at most (escaping grows a cell at most sixfold: still far below 2 GiB).
+CHUNK_BYTES = 64 << 20
+#: Bytes of a line besides its cells and keys (id, row number, separators, flags), for sizing.
+LINE_OVERHEAD = 64
 COPY_NULL = "\\N"
 _NEEDS_JSON_ESCAPE = r'[\\"\x00-\x1f]'
 _OTHER_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -58,14 +62,36 @@ def _json_copy_text(value: str) -> str:
 
 
 def _cells(column: pd.Series) -> pa.Array:
-    """A frame column as an Arrow string array without nulls (an absent cell is an empty string)."""
+    """A whole frame column as one Arrow large-string array without nulls ("" for an absent cell).
+
+    Large strings (64-bit offsets) hold a column of any size; each chunk's slice is cast to
+    plain strings, the width every piece joined into a line must share.
+    """
     if not pd.api.types.is_string_dtype(column.dtype):
         column = column.astype(str)
     cells = pa.array(column, from_pandas=True)  # Arrow-backed columns (pandas' str) come zero-copy
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
-    cells = cells.cast(pa.string())  # one offset width for every piece joined below
+    cells = cells.cast(pa.large_string())
     return pc.fill_null(cells, "") if cells.null_count else cells
+
+
+def chunk_bounds(row_bytes: np.ndarray, max_bytes: int, max_rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive chunks of at most ``max_rows`` rows and about ``max_bytes``.
+
+    A row bigger than ``max_bytes`` is a chunk of its own. Bytes bound the memory a chunk takes
+    and keep its text under Arrow's 2 GiB per string array whatever the rows hold.
+    """
+    ends = np.cumsum(row_bytes, dtype=np.int64)
+    bounds: list[tuple[int, int]] = []
+    start, total = 0, len(row_bytes)
+    while start < total:
+        before = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, before + max_bytes, side="right"))
+        stop = min(max(stop, start + 1), start + max_rows, total)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
 
 
 def escaped_cells(cells: pa.Array) -> pa.Array:
@@ -89,14 +115,13 @@ def jsonb_key_order(names: list[str]) -> list[int]:
     return sorted(range(len(names)), key=lambda i: (len(names[i].encode()), names[i].encode()))
 
 
-def json_records(frame: pd.DataFrame) -> pa.Array:
+def json_records(columns: list[pa.Array], names: list[str]) -> pa.Array:
     """One JSON object per row (column name -> cell text), as COPY text, joined column-wise."""
-    names = [str(name) for name in frame.columns]
     pieces: list[Any] = []
     for written, position in enumerate(jsonb_key_order(names)):
         key = _json_copy_text(names[position])
         pieces.append(('{"' if written == 0 else '","') + key + '":"')
-        pieces.append(escaped_cells(_cells(frame.iloc[:, position])))
+        pieces.append(escaped_cells(columns[position].cast(pa.string())))
     pieces.append('"}')
     return pc.binary_join_element_wise(*pieces, "")
 
@@ -127,22 +152,29 @@ def copy_lines(
     header: RawRowsHeader,
     problems: Mapping[int, list[dict[str, Any]]] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[memoryview]:
-    """COPY text of every row of ``frame`` (index = file row number), ``chunk_rows`` rows a chunk.
+    """COPY text of every row of ``frame`` (index = file row number), in chunks of at most
+    ``chunk_rows`` rows and about ``chunk_bytes`` bytes of cells (``chunk_bounds``).
 
     ``problems`` maps a row number to its import problems: that row is stored ``is_valid =
     false`` with them in ``errors`` (kept, not dropped: nothing the client sent is lost).
     """
     numbers = np.asarray(frame.index, dtype=np.int64)
+    names = [str(name) for name in frame.columns]
+    columns = [_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    row_bytes = np.full(len(frame), LINE_OVERHEAD + sum(len(n.encode()) + 6 for n in names), dtype=np.int64)
+    for column in columns:
+        row_bytes += np.asarray(pc.binary_length(column), dtype=np.int64)
     sheet = copy_field(header.sheet_name)
-    for start in range(0, len(frame), chunk_rows):
-        part = frame.iloc[start : start + chunk_rows]
-        rows = numbers[start : start + chunk_rows]
+    for start, stop in chunk_bounds(row_bytes, chunk_bytes, chunk_rows):
+        rows = numbers[start:stop]
         ids = pa.array([f"{header.id_prefix}{n:08x}" for n in rows.tolist()], type=pa.string())
         row_text = pa.array([str(n) for n in rows.tolist()], type=pa.string())
         valid, errors = _problem_fields(rows, problems or {})
+        records = json_records([c.slice(start, stop - start) for c in columns], names)
         tab = "\t"
         lines = pc.binary_join_element_wise(
-            ids, tab, sheet, tab, row_text, tab, json_records(part), tab, valid, tab, errors, "\n", ""
+            ids, tab, sheet, tab, row_text, tab, records, tab, valid, tab, errors, "\n", ""
         )
         yield _contiguous(lines)
