@@ -41,7 +41,9 @@ with its own ``data_import_id`` (an asset's lineage always names the raw row and
 came from together). The separate tenant+id unique key goes: one index fewer to build per import.
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 
 from alembic import op
 
@@ -168,10 +170,12 @@ BEGIN
   EXECUTE format('SELECT array_agg(id) FROM migration.%I', v_name) INTO v_ids;
   IF v_flow IS NOT NULL AND v_ids IS NOT NULL THEN
     -- What the INSERT capture trigger writes for an INSERT: the inserted ids, in one entry.
+    -- partition_key lets the undo look in this one partition rather than in all of them.
     INSERT INTO migration.change_log
-      (client_account_id, engagement_id, flow_run_id, step_name, batch_id, table_name, operation, row_ids)
+      (client_account_id, engagement_id, flow_run_id, step_name, batch_id, table_name, operation, row_ids,
+       partition_key)
     VALUES (v_client, v_engagement, v_flow, v_step, nextval('migration.change_batch_seq'),
-            'raw_import_records', 'I', v_ids);
+            'raw_import_records', 'I', v_ids, p_import);
   END IF;
   IF p_analyze AND v_ids IS NOT NULL THEN
     -- The columns queries filter and join on; JSONB statistics serve no predicate and cost most.
@@ -220,6 +224,120 @@ GRANT EXECUTE ON FUNCTION migration.open_raw_partition(uuid) TO {app};
 GRANT EXECUTE ON FUNCTION migration.attach_raw_partition(uuid, boolean) TO {app};
 GRANT EXECUTE ON FUNCTION migration.drop_orphan_raw_partitions() TO {app};
 """
+
+
+# The undo of 0012, made partition-aware: searching a partitioned table by id alone probes every
+# partition (a 100,000-row import undone in 9.7 s among 35 partitions of 10.5 million rows).
+# - An attached import's entry names its partition (``change_log.partition_key``). Batches are
+#   undone newest first, so when an insert batch is undone its rows are back where they were
+#   inserted: its DELETE says ``data_import_id = ANY(keys)`` and PostgreSQL prunes to them.
+#   Update and delete batches are not pruned: a row's partition after an update (the new
+#   data_import_id) is not recorded, only the one before it.
+# - The integrity check runs after the whole undo, when every row is either gone or back in its
+#   before-image: it looks in the partitions the flow's entries name (inserts' keys, the
+#   before-images' data_import_id). A row that a change outside the flow moved into another
+#   import's partition would escape it; the application never re-parents raw rows.
+# Entries without a key (rows INSERTed through the parent, captured by the trigger) turn pruning
+# off for their batch and for the check: those search every partition, as before.
+UNDO_FUNCTION = """
+CREATE FUNCTION migration.change_partition_keys(p_flow uuid, p_table text, p_batch bigint, p_step text)
+RETURNS uuid[] LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN bool_and(k IS NOT NULL) THEN array_agg(DISTINCT k) END
+    FROM (SELECT CASE WHEN p_batch IS NULL
+                      THEN coalesce(c.partition_key, (c.before_image ->> 'data_import_id')::uuid)
+                      ELSE c.partition_key END AS k
+            FROM migration.change_log c
+           WHERE c.flow_run_id = p_flow AND c.table_name = p_table AND c.undone_at IS NULL
+             AND (p_batch IS NULL OR c.batch_id = p_batch) AND (p_step IS NULL OR c.step_name = p_step)) e
+   WHERE EXISTS (SELECT 1 FROM pg_partitioned_table pt
+                  WHERE pt.partrelid = format('migration.%I', p_table)::regclass)
+$$;
+
+CREATE OR REPLACE FUNCTION migration.undo_flow_changes(p_flow uuid, p_undone_by uuid, p_step text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  b record; v_cols text; v_rows bigint; v_total bigint := 0; v_batches int := 0;
+  v_bad bigint; v_bad_total bigint := 0; v_checked bigint := 0; v_tables jsonb := '{}';
+  v_prev_flow text := current_setting('app.flow_run_id', true);
+  v_keys uuid[]; v_prune text;
+BEGIN
+  PERFORM set_config('app.flow_run_id', '', true);  -- the undo itself is not captured
+  FOR b IN
+    SELECT batch_id, table_name, operation FROM migration.change_log
+     WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step)
+     GROUP BY batch_id, table_name, operation ORDER BY batch_id DESC
+  LOOP
+    v_keys := migration.change_partition_keys(p_flow, b.table_name, b.batch_id, p_step);
+    v_prune := CASE WHEN v_keys IS NULL THEN '' ELSE ' AND t.data_import_id = ANY($3)' END;
+    IF b.operation = 'I' THEN
+      EXECUTE format('DELETE FROM migration.%I t USING (
+                        SELECT u.id FROM migration.change_log c
+                         CROSS JOIN LATERAL unnest(coalesce(c.row_ids, ARRAY[c.row_id])) AS u(id)
+                         WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND c.undone_at IS NULL) i
+                       WHERE t.id = i.id', b.table_name) || v_prune
+        USING p_flow, b.batch_id, v_keys;
+    ELSIF b.operation = 'D' THEN
+      EXECUTE format('INSERT INTO migration.%1$I SELECT (jsonb_populate_record(NULL::migration.%1$I,
+                       c.before_image)).* FROM migration.change_log c
+                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND c.undone_at IS NULL
+                       ORDER BY c.id',
+                     b.table_name) USING p_flow, b.batch_id;
+    ELSE
+      SELECT string_agg(format('%I = r.%I', a.attname, a.attname), ', ') INTO v_cols
+        FROM pg_attribute a
+       WHERE a.attrelid = format('migration.%I', b.table_name)::regclass
+         AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id';
+      EXECUTE format('UPDATE migration.%1$I t SET %2$s FROM (SELECT (jsonb_populate_record(
+                       NULL::migration.%1$I, c.before_image)).* FROM migration.change_log c
+                       WHERE c.flow_run_id = $1 AND c.batch_id = $2 AND c.undone_at IS NULL) r
+                       WHERE t.id = r.id', b.table_name, v_cols) || v_prune
+        USING p_flow, b.batch_id, v_keys;
+    END IF;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows; v_batches := v_batches + 1;
+  END LOOP;
+
+  FOR b IN SELECT DISTINCT table_name FROM migration.change_log
+            WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step)
+  LOOP
+    v_keys := migration.change_partition_keys(p_flow, b.table_name, NULL, p_step);
+    v_prune := CASE WHEN v_keys IS NULL THEN '' ELSE ' AND t.data_import_id = ANY($3)' END;
+    EXECUTE format('WITH first_change AS (
+                      SELECT DISTINCT ON (u.row_id) u.row_id, c.operation, c.before_image
+                        FROM migration.change_log c
+                       CROSS JOIN LATERAL unnest(coalesce(c.row_ids, ARRAY[c.row_id])) AS u(row_id)
+                       WHERE c.flow_run_id = $1 AND c.table_name = %L AND c.undone_at IS NULL
+                         AND ($2::text IS NULL OR c.step_name = $2)
+                       ORDER BY u.row_id, c.batch_id, c.id)
+                    SELECT count(*) FILTER (WHERE (f.operation = %L AND t.id IS NOT NULL)
+                             OR (f.operation <> %L AND (t.id IS NULL OR to_jsonb(t) <> f.before_image))),
+                           count(*)
+                      FROM first_change f LEFT JOIN migration.%I t ON t.id = f.row_id',
+                   b.table_name, 'I', 'I', b.table_name) || v_prune
+      INTO v_bad, v_rows USING p_flow, p_step, v_keys;
+    v_bad_total := v_bad_total + v_bad; v_checked := v_checked + v_rows;
+    v_tables := v_tables || jsonb_build_object(b.table_name, jsonb_build_object(
+                  'rows_checked', v_rows, 'mismatches', v_bad));
+  END LOOP;
+
+  UPDATE migration.change_log SET undone_at = now(), undone_by = p_undone_by
+   WHERE flow_run_id = p_flow AND undone_at IS NULL AND (p_step IS NULL OR step_name = p_step);
+  PERFORM set_config('app.flow_run_id', coalesce(v_prev_flow, ''), true);
+  RETURN jsonb_build_object('flow_run_id', p_flow, 'batches', v_batches, 'rows_undone', v_total,
+                            'rows_checked', v_checked, 'mismatches', v_bad_total,
+                            'passed', v_bad_total = 0, 'tables', v_tables);
+END $$;
+"""
+
+
+def _undo_of_0012() -> str:
+    """0012's undo function, to restore on downgrade (read from 0012 itself, not copied)."""
+    path = Path(__file__).with_name("0012_compact_insert_capture.py")
+    spec = importlib.util.spec_from_file_location("migration_0012_compact_insert_capture", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.UNDO_FUNCTION)
 
 
 def _capture_triggers(table: str) -> list[str]:
@@ -282,7 +400,13 @@ def upgrade() -> None:
     )
     for statement in _tenancy(TABLE, app):
         op.execute(statement)
+    op.execute("ALTER TABLE migration.change_log ADD COLUMN partition_key uuid")
+    op.execute(
+        "COMMENT ON COLUMN migration.change_log.partition_key IS"
+        " 'Partition (data_import_id) of the rows an entry names, where the writer knew it'"
+    )
     op.execute(_functions(app))
+    op.execute(UNDO_FUNCTION)
     # Existing rows move into one partition per import, sealed like a new import's.
     op.execute(
         f"""
@@ -346,6 +470,9 @@ def downgrade() -> None:
     op.execute("DROP TABLE migration.raw_import_records_parts")
     for statement in _tenancy(TABLE, app):
         op.execute(statement)
+    op.execute(_undo_of_0012())
+    op.execute("DROP FUNCTION IF EXISTS migration.change_partition_keys(uuid, text, bigint, text)")
+    op.execute("ALTER TABLE migration.change_log DROP COLUMN IF EXISTS partition_key")
     for function in (
         "drop_orphan_raw_partitions()",
         "lock_for_raw_import()",
@@ -354,7 +481,7 @@ def downgrade() -> None:
         "seal_raw_partition(uuid)",
         "raw_partition_name(uuid)",
     ):
-        op.execute(f"DROP FUNCTION migration.{function}")
+        op.execute(f"DROP FUNCTION IF EXISTS migration.{function}")
     op.execute(
         f"""ALTER TABLE migration.assets ADD CONSTRAINT {OLD_ASSET_FK}
             FOREIGN KEY (client_account_id, engagement_id, raw_import_record_id)

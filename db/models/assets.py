@@ -84,6 +84,8 @@ class Asset(TenantMixin, Base):
         one_of("environment", ENVIRONMENTS),
         one_of("business_criticality", CRITICALITY),
         Index("ix_assets_engagement_hostname", "engagement_id", "hostname"),
+        # Deleting raw rows (an undone import) checks that no asset still names each one (0014).
+        Index("ix_assets_raw_import_record", "raw_import_record_id"),
         Index(
             "ix_assets_fingerprint_hnsw",
             "fingerprint",

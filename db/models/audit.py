@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Text
+from sqlalchemy import Index, Integer, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +30,7 @@ class Feedback(TenantMixin, Base):
     __tablename__ = "feedback"
     __table_args__ = tenant_table_args(
         tenant_ref("assets", "asset_id"),
+        Index("ix_feedback_asset", "asset_id"),  # for the FK check when assets are deleted (0014)
         {"comment": "User feedback on a decision or an asset."},
     )
 

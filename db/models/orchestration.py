@@ -173,6 +173,10 @@ class ChangeLog(TenantMixin, Base):
     row_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     row_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
     before_image: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    partition_key: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        comment="Partition (data_import_id) of the rows an entry names, where the writer knew it",
+    )
     changed_at: Mapped[datetime] = created_at()
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     undone_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
