@@ -10,7 +10,9 @@ Run with ``python -m bench.discovery --assets 100000 --observations 300000``. Th
    Prefect API unless ``PREFECT_API_URL`` is set, the configured PostgreSQL, app role under RLS,
    change capture on, the quality gate and the artifacts);
 3. reads each step's wall time from ``phase_steps`` and the phase's from ``phase_flows``, and reports
-   the process's peak RSS.
+   the process's peak RSS;
+4. rolls the phase back (``tasks.rollback.rollback_phases``, what ``mfactory rollback`` runs: one
+   transaction, integrity check included) and reports its time and the rows undone and checked.
 
 The issue's target is the whole discovery phase under 2 minutes for 100k rows + 300k observations on
 the 2-core machine. The baseline in the same run is a plain ``COPY`` of the same inventory rows into a
@@ -25,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,8 +35,10 @@ from sqlalchemy import text
 
 from db.engine import get_admin_engine
 from db.migrate import upgrade
+from db.session import Tenant
 from flows.master import master_flow
 from mfactory.synthetic import generate_inventory
+from tasks.rollback import rollback_phases
 
 # Canonical field -> RVTools vInfo header (the labelled layout in shared/data/mapping/rvtools_vinfo.csv).
 RVTOOLS_VINFO = {
@@ -130,6 +135,28 @@ def step_seconds(master_flow_id: uuid.UUID) -> tuple[float, dict[str, float]]:
         return float(phase.s), {row.name: float(row.s) for row in steps}
 
 
+def rollback_seconds(master_flow_id: uuid.UUID) -> tuple[float, dict[str, Any]]:
+    """Roll the discovery phase back as ``mfactory rollback`` does (one transaction, integrity
+    check included, emptied raw partitions dropped after the commit); seconds and the report."""
+    with get_admin_engine().connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT p.id, p.client_account_id, p.engagement_id FROM migration.phase_flows p"
+                " WHERE p.master_flow_id = :m AND p.phase = 'discovery'"
+            ),
+            {"m": master_flow_id},
+        ).one()
+    started = time.perf_counter()
+    report = rollback_phases(
+        tenant=Tenant(client_account_id=row.client_account_id, engagement_id=row.engagement_id),
+        master_flow_id=master_flow_id,
+        phase_flows=[(row.id, "discovery")],
+        scope="phase",
+        reason="bench.discovery: rollback timed",
+    )
+    return time.perf_counter() - started, report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=100_000)
@@ -162,6 +189,12 @@ def main() -> None:
     print(f"master flow call (with Prefect start-up): {total:.1f} s; peak RSS {peak:,.0f} MiB")
     print(f"baseline: plain COPY of the same inventory file: {baseline:.2f} s")
     print(f"target < 120 s: {'met' if phase < 120 else 'NOT met'}")
+    seconds, report = rollback_seconds(uuid.UUID(str(state.state_details.flow_run_id)))
+    print(
+        f"rollback of the phase: {seconds:.1f} s, {report['rows_undone']:,} rows undone,"
+        f" integrity check {'passed' if report['integrity_check']['passed'] else 'FAILED'}"
+        f" ({report['integrity_check']['rows_checked']:,} rows checked)"
+    )
 
 
 if __name__ == "__main__":

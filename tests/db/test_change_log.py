@@ -16,7 +16,15 @@ from db.models import Asset, DataImport, Feedback, RawImportRecord
 from db.repositories.changes import pending_change_count, undo_flow_changes
 from db.session import Tenant, tenant_session
 from mfactory.settings import EMBEDDING_DIM
-from tests.db.helpers import change_log_rows, new_import, new_record, open_raw_rows, snapshot
+from tests.db.helpers import (
+    CHECK_VIOLATION,
+    change_log_rows,
+    new_import,
+    new_record,
+    open_raw_rows,
+    raises_sqlstate,
+    snapshot,
+)
 
 MakeTenant = Callable[..., Tenant]
 TABLES = ("data_imports", "raw_import_records")
@@ -180,7 +188,9 @@ def test_old_and_new_insert_forms_both_undone(admin_engine: Engine, tenant: Tena
 
     report = _undo(tenant, flow)
     assert report["passed"], report
-    assert report["rows_undone"] == 4 + 50 + 2
+    # The update of old_records[0] is not restored: that row was inserted earlier in the flow and
+    # its insert's undo deletes it (restoring it first would be wasted work; the check still runs).
+    assert report["rows_undone"] == 4 + 50 + 1
     # Each touched row checked once: 1 import, 3 old-form + 50 new-form records, 1 pre-existing record.
     assert report["tables"] == {
         "data_imports": {"rows_checked": 1, "mismatches": 0},
@@ -318,11 +328,10 @@ def test_mixed_sequence_restored_exactly(admin_engine: Engine, tenant: Tenant, s
         )
         session.execute(delete(RawImportRecord).where(RawImportRecord.data_import_id == other.id))
         session.execute(delete(DataImport).where(DataImport.id == other.id))
-        # Re-parent a pre-existing record onto the new import, then update the new import.
+        # Renumber a pre-existing record (raw rows never change import: 0013 refuses it), then
+        # update the new import.
         session.execute(
-            update(RawImportRecord)
-            .where(RawImportRecord.id == record_ids[2])
-            .values(data_import_id=fresh.id, row_number=7)
+            update(RawImportRecord).where(RawImportRecord.id == record_ids[2]).values(row_number=7)
         )
         session.execute(update(DataImport).where(DataImport.id == fresh.id).values(status="failed"))
     after = _snapshots(admin_engine, tenant)
@@ -518,3 +527,16 @@ def test_dependent_delete_undone_parent_first(admin_engine: Engine, tenant: Tena
     report = _undo(tenant, flow)
     assert report["passed"], report
     assert {t: snapshot(admin_engine, t, tenant) for t in ("assets", "feedback")} == before
+
+
+def test_raw_rows_cannot_change_import(tenant: Tenant, seeded: Seeded) -> None:
+    """A raw row stays in its import's partition: the undo looks for it only there (0013)."""
+    _, record_ids = seeded
+    other = new_import(tenant, name="elsewhere.csv")
+    with tenant_session(tenant) as session:
+        session.add(other)
+        open_raw_rows(session, other.id)
+    with raises_sqlstate(CHECK_VIOLATION), tenant_session(tenant, flow_run_id=uuid.uuid4()) as session:
+        session.execute(
+            update(RawImportRecord).where(RawImportRecord.id == record_ids[0]).values(data_import_id=other.id)
+        )
