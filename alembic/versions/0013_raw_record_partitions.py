@@ -82,6 +82,33 @@ def _functions(app: str) -> str:
 CREATE FUNCTION migration.raw_partition_name(p_import uuid) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT 'raw_import_records_' || replace(p_import::text, '-', '') $$;
 
+-- The empty table of one import's rows, its tenant and import pinned by a CHECK and given as
+-- defaults (a COPY need not send them on every row). Not callable by the application.
+CREATE FUNCTION migration.create_raw_partition(p_import uuid, p_client uuid, p_engagement uuid)
+RETURNS text LANGUAGE plpgsql SET search_path = migration, pg_temp AS $$
+DECLARE v_name text := migration.raw_partition_name(p_import);
+BEGIN
+  EXECUTE format('CREATE TABLE migration.%I ({COLUMNS},
+                    CONSTRAINT %I CHECK (client_account_id = %L AND engagement_id = %L AND data_import_id = %L))',
+                 v_name, 'ck_' || v_name || '_tenant', p_client, p_engagement, p_import);
+  EXECUTE format('ALTER TABLE migration.%I ALTER client_account_id SET DEFAULT %L,
+                    ALTER engagement_id SET DEFAULT %L, ALTER data_import_id SET DEFAULT %L',
+                 v_name, p_client, p_engagement, p_import);
+  RETURN v_name;
+END $$;
+
+-- Whether a partition table is one create_raw_partition made (owned by the owner these functions
+-- run as) for the caller's tenant: what attach and the clean-up require before touching it.
+CREATE FUNCTION migration.raw_partition_is_callers(p_rel regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = migration, pg_temp AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM pg_class c JOIN pg_constraint k ON k.conrelid = c.oid
+     WHERE c.oid = p_rel AND c.relowner = (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
+       AND k.contype = 'c' AND k.conname = 'ck_' || c.relname || '_tenant'
+       AND pg_get_constraintdef(k.oid) LIKE '%' || migration.current_client_account_id() || '%'
+                                            || migration.current_engagement_id() || '%')
+$$;
+
 -- Policy, forced RLS and attachment of a filled partition table; not callable by the application.
 CREATE FUNCTION migration.seal_raw_partition(p_import uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = migration, pg_temp AS $$
@@ -137,13 +164,7 @@ BEGIN
       USING ERRCODE = '42P07';
   END IF;
   PERFORM migration.lock_for_raw_import();  -- a no-op when the step took the locks already
-  -- The tenant and import as defaults too: a COPY need not send them on every row.
-  EXECUTE format('CREATE TABLE migration.%I ({COLUMNS},
-                    CONSTRAINT %I CHECK (client_account_id = %L AND engagement_id = %L AND data_import_id = %L))',
-                 v_name, 'ck_' || v_name || '_tenant', v_client, v_engagement, p_import);
-  EXECUTE format('ALTER TABLE migration.%I ALTER client_account_id SET DEFAULT %L,
-                    ALTER engagement_id SET DEFAULT %L, ALTER data_import_id SET DEFAULT %L',
-                 v_name, v_client, v_engagement, p_import);
+  PERFORM migration.create_raw_partition(p_import, v_client, v_engagement);
   EXECUTE format('GRANT INSERT ON migration.%I TO {app}', v_name);
   RETURN format('migration.%I', v_name);
 END $$;
@@ -167,12 +188,7 @@ BEGIN
     RAISE EXCEPTION 'attach_raw_partition: no open partition for data import %', p_import
       USING ERRCODE = '55000';
   END IF;
-  -- Only a table open_raw_partition made (owned by this function's owner) under this tenant.
-  IF (SELECT c.relowner FROM pg_class c WHERE c.oid = v_rel)
-     IS DISTINCT FROM (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
-     OR NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = v_rel AND contype = 'c'
-                    AND conname = 'ck_' || v_name || '_tenant'
-                    AND pg_get_constraintdef(oid) LIKE '%' || v_client || '%' || v_engagement || '%') THEN
+  IF NOT migration.raw_partition_is_callers(v_rel) THEN
     RAISE EXCEPTION 'attach_raw_partition: data import % is not one of this engagement''s', p_import
       USING ERRCODE = '42501';
   END IF;
@@ -210,11 +226,7 @@ BEGIN
     CONTINUE WHEN EXISTS (SELECT 1 FROM migration.data_imports d WHERE d.id = v_part.import_id);
     -- The import is invisible either because it is gone or because it is another tenant's:
     -- only an empty partition pinned to the caller's tenant is dropped.
-    CONTINUE WHEN NOT EXISTS (
-      SELECT 1 FROM pg_constraint k WHERE k.conrelid = format('migration.%I', v_part.relname)::regclass
-         AND k.contype = 'c'
-         AND pg_get_constraintdef(k.oid) LIKE '%' || migration.current_client_account_id() || '%'
-                                              || migration.current_engagement_id() || '%');
+    CONTINUE WHEN NOT migration.raw_partition_is_callers(format('migration.%I', v_part.relname)::regclass);
     CONTINUE WHEN EXISTS (SELECT 1 FROM migration.raw_import_records r WHERE r.data_import_id = v_part.import_id);
     -- A partition of a table that foreign keys reference is detached before it can be dropped.
     EXECUTE format('ALTER TABLE {TABLE} DETACH PARTITION migration.%I', v_part.relname);
@@ -225,6 +237,8 @@ BEGIN
 END $$;
 
 REVOKE EXECUTE ON FUNCTION migration.seal_raw_partition(uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.create_raw_partition(uuid, uuid, uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migration.raw_partition_is_callers(regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION migration.lock_for_raw_import() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migration.lock_for_raw_import() TO {app};
 REVOKE EXECUTE ON FUNCTION migration.open_raw_partition(uuid) FROM PUBLIC;
@@ -443,12 +457,7 @@ def upgrade() -> None:
         BEGIN
           FOR v IN SELECT DISTINCT data_import_id, client_account_id, engagement_id
                      FROM migration.raw_import_records_old LOOP
-            v_name := migration.raw_partition_name(v.data_import_id);
-            EXECUTE format('CREATE TABLE migration.%I ({COLUMNS},
-                              CONSTRAINT %I CHECK (client_account_id = %L AND engagement_id = %L
-                                                   AND data_import_id = %L))',
-                           v_name, 'ck_' || v_name || '_tenant', v.client_account_id, v.engagement_id,
-                           v.data_import_id);
+            v_name := migration.create_raw_partition(v.data_import_id, v.client_account_id, v.engagement_id);
             EXECUTE format('INSERT INTO migration.%I ({COLUMN_NAMES}) SELECT {COLUMN_NAMES}
                               FROM migration.raw_import_records_old WHERE data_import_id = %L',
                            v_name, v.data_import_id);
@@ -508,6 +517,8 @@ def downgrade() -> None:
         "attach_raw_partition(uuid, boolean)",
         "open_raw_partition(uuid)",
         "seal_raw_partition(uuid)",
+        "raw_partition_is_callers(regclass)",
+        "create_raw_partition(uuid, uuid, uuid)",
         "raw_partition_name(uuid)",
     ):
         op.execute(f"DROP FUNCTION IF EXISTS migration.{function}")
