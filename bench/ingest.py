@@ -43,7 +43,6 @@ from sqlalchemy.orm import Session
 
 from db.engine import admin_url
 from db.migrate import upgrade
-from db.repositories.imports import create_data_import
 from db.repositories.raw_copy_text import RawRowsHeader, copy_lines
 from db.repositories.runs import create_master_flow, create_phase_flow
 from db.repositories.tenants import ensure_tenant
@@ -52,7 +51,7 @@ from mfactory.synthetic import ASSET_COLUMNS, generate_inventory
 from tasks.discovery import formats, readers
 from tasks.discovery.attribute_mapping import propose_mappings
 from tasks.discovery.data_cleansing import cleanse_imports
-from tasks.discovery.data_import import copy_source_rows, import_sources
+from tasks.discovery.data_import import copy_source_rows, import_sources, record_source
 from tasks.discovery.inventory import build_inventory
 from tasks.phases import DISCOVERY, PhaseContext
 
@@ -300,18 +299,7 @@ def import_split(path: Path) -> dict[str, float]:
         source = readers.read_source(path)
     split["read_source"] = t[0]
     with tenant_session(ctx.tenant, flow_run_id=ctx.phase_flow_id, step_name="data_import") as session:
-        record = create_data_import(
-            session=session,
-            tenant=ctx.tenant,
-            master_flow_id=ctx.master_flow_id,
-            phase_flow_id=ctx.phase_flow_id,
-            source_name=str(path),
-            source_kind="inventory",
-            source_format=source.format,
-            file_sha256=source.sha256,
-            status="pending",
-            sheets=[],
-        )
+        record = record_source(session, ctx, kind="inventory", path=path, source=source, sheets=[])
         with stopwatch() as t:
             for sheet in source.sheets:
                 header = RawRowsHeader(sheet_name=sheet.name, id_prefix="0" * 28)

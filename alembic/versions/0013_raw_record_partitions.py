@@ -109,17 +109,20 @@ LANGUAGE sql STABLE SET search_path = migration, pg_temp AS $$
                                             || migration.current_engagement_id() || '%')
 $$;
 
--- Policy, forced RLS and attachment of a filled partition table; not callable by the application.
+-- Attachment of a filled partition table, then its own policy and forced RLS; not callable by the
+-- application. Forcing RLS before the ATTACH made PostgreSQL validate both foreign keys row by row
+-- instead of with one query each (0.6 s instead of 0.05 s for 20,000 rows): the grant is revoked
+-- first, and the table is visible to no other session before commit, so the order exposes nothing.
 CREATE FUNCTION migration.seal_raw_partition(p_import uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = migration, pg_temp AS $$
 DECLARE v_name text := migration.raw_partition_name(p_import);
 BEGIN
   EXECUTE format('REVOKE ALL ON migration.%I FROM {app}', v_name);
+  EXECUTE format('ALTER TABLE {TABLE} ATTACH PARTITION migration.%I FOR VALUES IN (%L)', v_name, p_import);
   EXECUTE format('ALTER TABLE migration.%I ENABLE ROW LEVEL SECURITY', v_name);
   EXECUTE format('ALTER TABLE migration.%I FORCE ROW LEVEL SECURITY', v_name);
   EXECUTE format('CREATE POLICY tenant_isolation ON migration.%I USING ({TENANT}) WITH CHECK ({TENANT})',
                  v_name);
-  EXECUTE format('ALTER TABLE {TABLE} ATTACH PARTITION migration.%I FOR VALUES IN (%L)', v_name, p_import);
 END $$;
 
 -- Attaching a partition takes SHARE ROW EXCLUSIVE on the tables its foreign keys reference
@@ -461,8 +464,12 @@ def upgrade() -> None:
             EXECUTE format('INSERT INTO migration.%I ({COLUMN_NAMES}) SELECT {COLUMN_NAMES}
                               FROM migration.raw_import_records_old WHERE data_import_id = %L',
                            v_name, v.data_import_id);
+            -- The attach validates the foreign keys with one query under the tenant's policies.
+            PERFORM set_config('app.client_account_id', v.client_account_id::text, true),
+                    set_config('app.engagement_id', v.engagement_id::text, true);
             PERFORM migration.seal_raw_partition(v.data_import_id);
           END LOOP;
+          PERFORM set_config('app.client_account_id', '', true), set_config('app.engagement_id', '', true);
         END $$;
         """
     )

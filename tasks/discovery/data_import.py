@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from db.models import DataImport
 from db.repositories.imports import (
     PROBLEM_COLUMNS,
     RawSheet,
@@ -76,16 +77,11 @@ def copy_source_rows(
     )
 
 
-def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> dict[str, Any]:
-    """Read one file, record it in data_imports and COPY all its rows; returns the file's metrics."""
-    source = read_source(path)
-    roles = sheet_roles(source, kind)
-    sheets = [{**s.metadata(), "role": role} for s, role in zip(source.sheets, roles, strict=True)]
-    for entry in sheets:
-        if entry["role"] != ASSETS:  # only an asset list gets columns joined from other sheets
-            entry["columns"] = entry["columns"][: entry["source_columns"]]
-            entry["joins"] = []
-    record = create_data_import(
+def record_source(
+    session: Session, ctx: PhaseContext, *, kind: str, path: Path, source: SourceFile, sheets: list[Any]
+) -> DataImport:
+    """The ``data_imports`` row of one source file of this run, pending until its rows are in."""
+    return create_data_import(
         session=session,
         tenant=ctx.tenant,
         master_flow_id=ctx.master_flow_id,
@@ -97,6 +93,18 @@ def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> d
         status="pending",
         sheets=sheets,
     )
+
+
+def import_file(session: Session, ctx: PhaseContext, kind: str, path: Path) -> dict[str, Any]:
+    """Read one file, record it in data_imports and COPY all its rows; returns the file's metrics."""
+    source = read_source(path)
+    roles = sheet_roles(source, kind)
+    sheets = [{**s.metadata(), "role": role} for s, role in zip(source.sheets, roles, strict=True)]
+    for entry in sheets:
+        if entry["role"] != ASSETS:  # only an asset list gets columns joined from other sheets
+            entry["columns"] = entry["columns"][: entry["source_columns"]]
+            entry["joins"] = []
+    record = record_source(session, ctx, kind=kind, path=path, source=source, sheets=sheets)
     record.row_count = copy_source_rows(
         session=session, tenant=ctx.tenant, data_import_id=record.id, source=source
     )
