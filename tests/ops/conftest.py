@@ -12,13 +12,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from prefect.client.base import PrefectHttpxSyncClient
 
 from mfactory.serving import start_server
 from mfactory.settings import PROJECT_ROOT
@@ -34,13 +35,15 @@ class PrefectServer:
     logs: Path
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """One API call; a 503 (the server's SQLite busy under load) is retried, as Prefect's client does."""
-        for attempt in range(6):
-            response = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
-            if response.status_code != 503:
-                break
-            time.sleep(0.5 * 2**attempt)
-        response.raise_for_status()
+        """One API call through Prefect's own HTTP client, with its retry policy.
+
+        Under load the server's SQLite answers 503 or stalls past the read timeout (seen in CI: one
+        30 s read timeout failed a run that completed); Prefect's client retries both with backoff,
+        exactly as the worker and the flow runs themselves do, so the tests see what a user's
+        client would see.
+        """
+        with PrefectHttpxSyncClient(base_url=self.api, timeout=30) as client:
+            response = client.request(method, path, json=body)
         return response.json() if response.content else None
 
     def get(self, path: str) -> Any:
@@ -52,7 +55,9 @@ class PrefectServer:
     def trigger(self, deployment: str, parameters: dict[str, Any]) -> str:
         """Create a flow run of ``migration-master/<deployment>`` over REST; return its id."""
         found = self.get(f"/deployments/name/migration-master/{deployment}")
-        return str(self.post(f"/deployments/{found['id']}/create_flow_run", {"parameters": parameters})["id"])
+        # The idempotency key makes a retried POST (after a read timeout) return the same run.
+        body = {"parameters": parameters, "idempotency_key": uuid.uuid4().hex}
+        return str(self.post(f"/deployments/{found['id']}/create_flow_run", body)["id"])
 
     def wait_for_state(self, flow_run_id: str, states: set[str], timeout: float = 420) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
