@@ -52,6 +52,8 @@ def _inventory_parameter(paths: list[Path] | None) -> str | list[str] | None:
     if not paths:
         return None
     return str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
+
+
 SAMPLE_DEPENDENCIES = PACKAGE_DATA / "samples" / "dependencies.csv"
 DEMO_CLIENT, DEMO_ENGAGEMENT = "Demo Client", "Demo DC exit"
 

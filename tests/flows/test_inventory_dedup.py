@@ -44,8 +44,13 @@ def test_two_overlapping_inventories_merge_with_provenance(
     cmdb.write_text(CMDB, encoding="utf-8")
     engagement = new_engagement()
     state = master_flow(
-        client=engagement.client, engagement=engagement.name, inventory=[str(vcenter), str(cmdb)],
-        dependencies=[], phases=PHASES, as_of="2025-01-01", return_state=True,
+        client=engagement.client,
+        engagement=engagement.name,
+        inventory=[str(vcenter), str(cmdb)],
+        dependencies=[],
+        phases=PHASES,
+        as_of="2025-01-01",
+        return_state=True,
     )
     assert state.is_completed(), state.message
     master_flow_id = state.state_details.flow_run_id
@@ -53,7 +58,8 @@ def test_two_overlapping_inventories_merge_with_provenance(
     imports = {
         Path(str(r["source_name"])).name: str(r["id"])
         for r in rows(
-            admin_engine, "SELECT id, source_name FROM migration.data_imports WHERE master_flow_id = :m",
+            admin_engine,
+            "SELECT id, source_name FROM migration.data_imports WHERE master_flow_id = :m",
             m=master_flow_id,
         )
     }
@@ -85,14 +91,16 @@ def test_two_overlapping_inventories_merge_with_provenance(
     db01 = assets["db01"]
     assert db01["vm_uuid"] and db01["bios_uuid"] and db01["owner"] == "bob@example.com"
     assert {(r["import"], r["row"]) for r in db01["provenance"]["rows"]} == {
-        (imports["vcenter.csv"], 3), (imports["cmdb.csv"], 3)
+        (imports["vcenter.csv"], 3),
+        (imports["cmdb.csv"], 3),
     }
     app01 = assets["payroll-app01"]
     assert app01["owner"] == "carol@example.com" and app01["has_fingerprint"]
     assert app01["provenance"]["fields"]["application_name"]["import"] == imports["vcenter.csv"]
     assert app01["provenance"]["fields"]["asset_name"]["import"] == imports["cmdb.csv"]
     assert {(r["import"], r["row"]) for r in app01["provenance"]["rows"]} == {
-        (imports["vcenter.csv"], 4), (imports["cmdb.csv"], 4)
+        (imports["vcenter.csv"], 4),
+        (imports["cmdb.csv"], 4),
     }
     assert assets["web02"]["provenance"] is None and assets["lone01"]["provenance"] is None
 

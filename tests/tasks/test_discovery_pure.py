@@ -227,10 +227,12 @@ def _frame(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 def test_cleanse_scales_megabytes_to_gib() -> None:
     """A memory column in MB becomes memory_gb (MB / 1024); a GiB column stays as it is."""
-    frame = _frame([
-        {"VM": "web01", "Memory MB": "16384", "Disk GB": "100"},
-        {"VM": "web02", "Memory MB": "1536", "Disk GB": "40.5"},
-    ])
+    frame = _frame(
+        [
+            {"VM": "web01", "Memory MB": "16384", "Disk GB": "100"},
+            {"VM": "web02", "Memory MB": "1536", "Disk GB": "40.5"},
+        ]
+    )
     out = cleanse(frame, map_columns(list(frame.columns))).assets
     assert out["memory_gb"].tolist() == pytest.approx([16.0, 1.5])
     assert out["storage_gb"].tolist() == pytest.approx([100.0, 40.5])
@@ -238,12 +240,14 @@ def test_cleanse_scales_megabytes_to_gib() -> None:
 
 def test_cleanse_bad_numbers_reported_with_row_and_column() -> None:
     """A non-numeric or negative value is dropped to NULL and reported (row, column, value_dropped)."""
-    frame = _frame([
-        {"name": "a", "cpu_cores": "4", "memory_gb": "8"},
-        {"name": "b", "cpu_cores": "abc", "memory_gb": "8"},
-        {"name": "c", "cpu_cores": "2", "memory_gb": "-1"},
-        {"name": "d", "cpu_cores": "", "memory_gb": "12,5"},
-    ])
+    frame = _frame(
+        [
+            {"name": "a", "cpu_cores": "4", "memory_gb": "8"},
+            {"name": "b", "cpu_cores": "abc", "memory_gb": "8"},
+            {"name": "c", "cpu_cores": "2", "memory_gb": "-1"},
+            {"name": "d", "cpu_cores": "", "memory_gb": "12,5"},
+        ]
+    )
     result = cleanse(frame, map_columns(list(frame.columns)))
     assets = result.assets
     assert assets.loc[2, "cpu_cores"] == 4
@@ -262,11 +266,13 @@ def test_cleanse_bad_numbers_reported_with_row_and_column() -> None:
 
 def test_cleanse_nameless_row_rejected() -> None:
     """A row with no name, hostname, FQDN or id is rejected (row_rejected) and not an asset."""
-    frame = _frame([
-        {"name": "a", "fqdn": "", "ip": "10.0.0.1"},
-        {"name": "", "fqdn": "", "ip": "10.0.0.2"},
-        {"name": "", "fqdn": "c.corp.example.com", "ip": "10.0.0.3"},
-    ])
+    frame = _frame(
+        [
+            {"name": "a", "fqdn": "", "ip": "10.0.0.1"},
+            {"name": "", "fqdn": "", "ip": "10.0.0.2"},
+            {"name": "", "fqdn": "c.corp.example.com", "ip": "10.0.0.3"},
+        ]
+    )
     result = cleanse(frame, map_columns(list(frame.columns)))
     assert result.assets.index.tolist() == [2, 4]
     assert result.assets.loc[4, "asset_name"] == "c.corp.example.com"
@@ -277,12 +283,14 @@ def test_cleanse_nameless_row_rejected() -> None:
 
 def test_cleanse_vocabularies() -> None:
     """Environment, type, criticality and power words are normalised; unknown values fall back or report."""
-    frame = _frame([
-        {"name": "a", "env": "prod", "type": "VM", "criticality": "Tier 1", "powerstate": "poweredOn"},
-        {"name": "b", "env": "UAT", "type": "db", "criticality": "low", "powerstate": "poweredOff"},
-        {"name": "c", "env": "Dev", "type": "", "criticality": "", "powerstate": ""},
-        {"name": "d", "env": "moonbase", "type": "toaster", "criticality": "meh", "powerstate": "on"},
-    ])
+    frame = _frame(
+        [
+            {"name": "a", "env": "prod", "type": "VM", "criticality": "Tier 1", "powerstate": "poweredOn"},
+            {"name": "b", "env": "UAT", "type": "db", "criticality": "low", "powerstate": "poweredOff"},
+            {"name": "c", "env": "Dev", "type": "", "criticality": "", "powerstate": ""},
+            {"name": "d", "env": "moonbase", "type": "toaster", "criticality": "meh", "powerstate": "on"},
+        ]
+    )
     result = cleanse(frame, map_columns(list(frame.columns)))
     assets = result.assets
     assert assets["environment"].tolist() == ["production", "test", "development", "other"]
@@ -296,10 +304,12 @@ def test_cleanse_vocabularies() -> None:
 
 def test_cleanse_tags_parsed() -> None:
     """A tags column becomes a dict; key:value and key=value pairs, bare words as true."""
-    frame = _frame([
-        {"name": "a", "tags": "env:prod; owner=ops; legacy"},
-        {"name": "b", "tags": ""},
-    ])
+    frame = _frame(
+        [
+            {"name": "a", "tags": "env:prod; owner=ops; legacy"},
+            {"name": "b", "tags": ""},
+        ]
+    )
     assets = cleanse(frame, map_columns(list(frame.columns))).assets
     assert assets.loc[2, "tags"] == {"env": "prod", "owner": "ops", "legacy": "true"}
     assert assets.loc[3, "tags"] is None
@@ -309,13 +319,15 @@ def test_cleanse_tags_parsed() -> None:
 
 def test_cleanse_os_family_derived_from_os_name() -> None:
     """os_family is derived from os_name when absent, and a given os_family wins."""
-    frame = _frame([
-        {"name": "a", "os": "Microsoft Windows Server 2019 (64-bit)"},
-        {"name": "b", "os": "Red Hat Enterprise Linux 7 (64-bit)"},
-        {"name": "c", "os": "IBM AIX 7.2"},
-        {"name": "d", "os": "Plan 9"},
-        {"name": "e", "os": ""},
-    ])
+    frame = _frame(
+        [
+            {"name": "a", "os": "Microsoft Windows Server 2019 (64-bit)"},
+            {"name": "b", "os": "Red Hat Enterprise Linux 7 (64-bit)"},
+            {"name": "c", "os": "IBM AIX 7.2"},
+            {"name": "d", "os": "Plan 9"},
+            {"name": "e", "os": ""},
+        ]
+    )
     assets = cleanse(frame, map_columns(list(frame.columns))).assets
     assert assets["os_family"].tolist()[:3] == ["windows", "linux", "unix"]
     assert pd.isna(assets.loc[5, "os_family"])
