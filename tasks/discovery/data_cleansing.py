@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import DataImport
 from db.repositories.imports import load_problems, mark_problems
+from tasks.discovery import cleansed_memo
 from tasks.discovery.asset_sheets import is_asset_sheet, sheet_frame
 from tasks.discovery.attribute_mapping import stored_mappings
 from tasks.discovery.cleansing.engine import (
@@ -56,22 +57,41 @@ GATE_SUITE = "cleansed"
 # --- the step --------------------------------------------------------------------------
 
 
-def cleansed_sheets(session: Session, ctx: PhaseContext) -> list[tuple[DataImport, pd.DataFrame, Cleansed]]:
+def cleansed_sheets(
+    session: Session, ctx: PhaseContext, *, keep: bool = False
+) -> list[tuple[DataImport, pd.DataFrame, Cleansed]]:
     """Cleanse every asset sheet of this run's inventory imports (shared by cleansing and inventory).
 
     Enrichment and reference sheets are no asset lists: their rows reach assets only through the
-    columns joined onto the asset sheet.
+    columns joined onto the asset sheet. With ``keep`` (the cleansing step) the results are kept
+    for the inventory step; without it (the inventory step) kept results are used where their key
+    matches (tasks/discovery/cleansed_memo.py). Rows the cleansing step rejected are in the kept
+    ``raw`` frame but, as in a fresh read of the valid rows, in none of the cleansed assets.
     """
+    rules = cleansing_rules()
     out = []
     for data_import in run_imports(session, ctx, INVENTORY):
         mappings = stored_mappings(session, data_import.id)
         for sheet in data_import.sheets:
             if not is_asset_sheet(sheet):
                 continue
-            raw = sheet_frame(session, data_import, sheet)
             units = {column: u["unit"] for column, u in (sheet.get("units") or {}).items()}
-            result = cleanse(raw, mappings[sheet["name"]], sheet_name=sheet["name"], units=units)
-            out.append((data_import, raw, result))
+            columns = mappings[sheet["name"]]
+            key = (
+                ctx.phase_flow_id,
+                data_import.id,
+                sheet["name"],
+                (tuple(columns), tuple(sorted(units.items())), rules.version),
+            )
+            kept = None if keep else cleansed_memo.take(key)
+            if kept is None:
+                raw = sheet_frame(session, data_import, sheet)
+                kept = raw, cleanse(raw, columns, sheet_name=sheet["name"], units=units, rules=rules)
+            if keep:
+                cleansed_memo.remember(key, *kept)
+            out.append((data_import, *kept))
+    if not keep:
+        cleansed_memo.forget(ctx.phase_flow_id)
     return out
 
 
@@ -104,7 +124,7 @@ def cleanse_imports(session: Session, ctx: PhaseContext) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     imports: dict[Any, DataImport] = {}
     gated: list[pd.DataFrame] = []
-    for data_import, raw, result in cleansed_sheets(session, ctx):
+    for data_import, raw, result in cleansed_sheets(session, ctx, keep=True):
         problems = result.problems
         mark_problems(session=session, data_import_id=data_import.id, problems=problems)
         rejected = int((problems["severity"] == ROW_REJECTED).sum()) if len(problems) else 0
