@@ -262,16 +262,52 @@ def test_update_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded
         ("raw_import_records", "U"),
         ("raw_import_records", "U"),
     ]
+    # Each image holds the before-values of what its statement changed, plus id (and the raw
+    # row's data_import_id, by which the undo finds its partition): nothing else (0015).
     before_by_id = {row["id"]: row for rows in before.values() for row in rows}
-    assert log[0]["before_image"] == before_by_id[str(import_id)]
-    for r in log[1:3]:
-        assert r["before_image"] == before_by_id[str(r["row_id"])]
-    assert log[3]["before_image"]["record"] == {"hostname": "rewritten", "n": None}
+    changed = [
+        {"status", "row_count", "errors", "source_name"},
+        {"record", "is_valid", "errors", "data_import_id"},
+        {"record", "is_valid", "errors", "data_import_id"},
+        {"row_number", "data_import_id"},
+    ]
+    for r, columns in zip(log, changed, strict=True):
+        image, row = r["before_image"], before_by_id[str(r["row_id"])]
+        assert set(image) - {"updated_at"} == columns | {"id"}, r["table_name"]
+        if r is not log[3]:
+            assert image == {k: row[k] for k in image}
+    assert log[3]["before_image"]["row_number"] == before_by_id[str(record_ids[0])]["row_number"]
 
     report = _undo(tenant, flow)
     assert report["passed"] and report["rows_undone"] == 4
     assert _snapshots(admin_engine, tenant) == before
     _assert_all_undone(admin_engine, flow, 4)
+
+
+def test_overlapping_narrow_images_restore_the_first_values(
+    admin_engine: Engine, tenant: Tenant, seeded: Seeded
+) -> None:
+    """Two updates of one row with overlapping columns: the undo ends at the values before the
+    first, and the integrity check takes each column from the earliest image that holds it (were
+    the later image to win, row_count would be checked against 5 and the check would fail)."""
+    import_id, _ = seeded
+    before = _snapshots(admin_engine, tenant)
+    flow = uuid.uuid4()
+    with tenant_session(tenant, flow_run_id=flow) as session:
+        session.execute(update(DataImport).where(DataImport.id == import_id).values(row_count=5))
+        session.execute(
+            update(DataImport).where(DataImport.id == import_id).values(row_count=6, status="failed")
+        )
+        session.execute(update(DataImport).where(DataImport.id == import_id).values(status="failed"))
+    images = [r["before_image"] for r in change_log_rows(admin_engine, flow)]
+    original = before["data_imports"][0]
+    assert images[0] == {"id": str(import_id), "row_count": original["row_count"]}
+    assert images[1] == {"id": str(import_id), "row_count": 5, "status": original["status"]}
+    assert images[2] == {"id": str(import_id)}  # a statement that changed nothing
+
+    report = _undo(tenant, flow)
+    assert report["passed"] and report["rows_undone"] == 3, report
+    assert _snapshots(admin_engine, tenant) == before
 
 
 def test_delete_captured_and_undone(admin_engine: Engine, tenant: Tenant, seeded: Seeded) -> None:
