@@ -165,3 +165,34 @@ def test_downgrade_of_compact_capture_keeps_inserts_undoable(empty_database: tup
 
     migrate.upgrade(settings=settings)
     migrate.check(settings=settings)
+
+
+def test_downgrade_of_narrow_images_waits_for_their_undo(empty_database: tuple[Settings, Engine]) -> None:
+    """0015 -> 0014 refuses while a narrow update image waits (0013's undo would null the columns it
+    lacks); once the flow is undone the downgrade goes through."""
+    settings, engine = empty_database
+    migrate.upgrade("0015", settings=settings)
+    flow = uuid.uuid4()
+    with engine.begin() as conn:
+        client, engagement = conn.execute(text("SELECT * FROM migration.ensure_engagement('a', 'b')")).one()
+        data_import = uuid.uuid4()
+        conn.execute(text(CAPTURED_INSERTS.split(";")[0]), {"d": data_import, "c": client, "e": engagement})
+        conn.execute(text("SELECT set_config('app.flow_run_id', :f, true)"), {"f": str(flow)})
+        conn.execute(
+            text("UPDATE migration.data_imports SET row_count = 7 WHERE id = :d"), {"d": data_import}
+        )
+        image = conn.scalar(text("SELECT before_image FROM migration.change_log WHERE operation = 'U'"))
+        assert set(image) == {"id", "row_count"}
+
+    with pytest.raises(Exception, match="narrow images"):
+        migrate.downgrade("0014", settings=settings)
+    assert _version(engine) == ["0015"]
+
+    with engine.begin() as conn:
+        report = conn.scalar(
+            text("SELECT migration.undo_flow_changes(:f, :b)"), {"f": flow, "b": uuid.uuid4()}
+        )
+        assert report["passed"] and report["rows_undone"] == 1
+    migrate.downgrade("0014", settings=settings)
+    assert _version(engine) == ["0014"]
+    migrate.upgrade(settings=settings)
