@@ -56,6 +56,13 @@ def _replaced(text: str, *pairs: tuple[str, str]) -> str:
     return text
 
 
+def _span(text: str, start: str, end: str) -> str:
+    """The one stretch of ``text`` from ``start`` to the end of ``end`` (a replacement's anchor)."""
+    assert text.count(start) == 1 and text.count(end) == 1, (start, end)
+    begin = text.index(start)
+    return text[begin : text.index(end, begin) + len(end)]
+
+
 def _undo_of_0013() -> str:
     """0013's undo_flow_changes alone (its text also creates change_partition_keys, which stays)."""
     text = str(_revision("0013_raw_record_partitions").UNDO_FUNCTION)
@@ -137,18 +144,11 @@ UNDO_FUNCTION = _replaced(
     ),
     # The integrity check: each row against its value before the flow, column by column.
     (
-        """    EXECUTE format('WITH first_change AS (
-                      SELECT DISTINCT ON (u.row_id) u.row_id, c.operation, c.before_image
-                        FROM migration.change_log c
-                       CROSS JOIN LATERAL unnest(coalesce(c.row_ids, ARRAY[c.row_id])) AS u(row_id)
-                       WHERE c.flow_run_id = $1 AND c.table_name = %L AND c.undone_at IS NULL
-                         AND ($2::text IS NULL OR c.step_name = $2)
-                       ORDER BY u.row_id, c.batch_id, c.id)
-                    SELECT count(*) FILTER (WHERE (f.operation = %L AND t.id IS NOT NULL)
-                             OR (f.operation <> %L AND (t.id IS NULL OR to_jsonb(t) <> f.before_image))),
-                           count(*)
-                      FROM first_change f LEFT JOIN migration.%I t ON t.id = f.row_id',
-                   b.table_name, 'I', 'I', b.table_name) || v_prune""",
+        _span(
+            UNDO_0013,
+            "    EXECUTE format('WITH first_change AS (",
+            "b.table_name, 'I', 'I', b.table_name) || v_prune",
+        ),
         """    EXECUTE format('WITH changes AS (
                       SELECT u.row_id, c.operation, c.before_image, c.batch_id, c.id
                         FROM migration.change_log c
