@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from types import ModuleType
+
 from alembic.config import Config
 
 from alembic import command
@@ -14,6 +17,20 @@ def alembic_config(settings: Settings | None = None) -> Config:
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     config.attributes["settings"] = settings
     return config
+
+
+def revision_module(name: str) -> ModuleType:
+    """The migration file ``alembic/versions/<name>.py`` as a module.
+
+    A migration that redefines a SQL function derives its text from the revision that wrote it
+    before (and restores that text on downgrade), rather than carrying a copy of it.
+    """
+    path = PROJECT_ROOT / "alembic" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def upgrade(revision: str = "head", *, settings: Settings | None = None) -> None:

@@ -22,13 +22,14 @@ tenant columns, so it serves the RLS predicate and the engagement FK's lookups; 
 index only cost a fourth index update per imported row.
 """
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from db.migrate import revision_module
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -147,11 +148,7 @@ def _restore_0001_sql() -> str:
 
     0001's text also creates the batch sequence, which exists already and is left out.
     """
-    path = Path(__file__).with_name("0001_initial_schema.py")
-    spec = importlib.util.spec_from_file_location("migration_0001_initial_schema", path)
-    assert spec is not None and spec.loader is not None
-    initial = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(initial)
+    initial = revision_module("0001_initial_schema")
     capture = initial.CAPTURE_FUNCTION.replace("CREATE SEQUENCE migration.change_batch_seq;", "", 1)
     return "\n".join(
         text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)

@@ -41,12 +41,12 @@ with its own ``data_import_id`` (an asset's lineage always names the raw row and
 came from together). The separate tenant+id unique key goes: one index fewer to build per import.
 """
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import op
 
+from db.migrate import revision_module
 from mfactory.settings import get_settings
 
 revision: str = "0013"
@@ -372,12 +372,7 @@ END $$;
 
 def _undo_of_0012() -> str:
     """0012's undo function, to restore on downgrade (read from 0012 itself, not copied)."""
-    path = Path(__file__).with_name("0012_compact_insert_capture.py")
-    spec = importlib.util.spec_from_file_location("migration_0012_compact_insert_capture", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.UNDO_FUNCTION)
+    return str(revision_module("0012_compact_insert_capture").UNDO_FUNCTION)
 
 
 def _capture_triggers(table: str) -> list[str]:

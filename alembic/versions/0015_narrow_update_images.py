@@ -24,12 +24,11 @@ Downgrade restores 0013's functions; it refuses while narrow images wait to be u
 0013's undo would set the columns they lack to NULL.
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from db.migrate import revision_module
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -38,15 +37,6 @@ depends_on: str | Sequence[str] | None = None
 
 #: jsonb_build_object takes at most 100 arguments: 50 keys, of which id and data_import_id are two.
 MAX_NARROW = 45
-
-
-def _revision(name: str) -> ModuleType:
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _replaced(text: str, *pairs: tuple[str, str]) -> str:
@@ -65,11 +55,11 @@ def _span(text: str, start: str, end: str) -> str:
 
 def _undo_of_0013() -> str:
     """0013's undo_flow_changes alone (its text also creates change_partition_keys, which stays)."""
-    text = str(_revision("0013_raw_record_partitions").UNDO_FUNCTION)
+    text = str(revision_module("0013_raw_record_partitions").UNDO_FUNCTION)
     return text[text.index("CREATE OR REPLACE FUNCTION migration.undo_flow_changes") :]
 
 
-CAPTURE_0012 = str(_revision("0012_compact_insert_capture").CAPTURE_FUNCTION)
+CAPTURE_0012 = str(revision_module("0012_compact_insert_capture").CAPTURE_FUNCTION)
 
 CAPTURE_FUNCTION = _replaced(
     CAPTURE_0012,
